@@ -1,0 +1,421 @@
+"""277CA (005010X214) claim acknowledgment writer: one 277CA transaction per 837P transaction.
+
+Streaming: ``add`` keeps only a compact record per claim (ids, amounts, dates, statuses), because the
+2200B/2200C totals must precede the claims; a transaction's records are written and dropped at
+``end_transaction``. See the module README section for conventions and status codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import BinaryIO
+
+from edi_gate.acks.codes import (
+    CLAIM_ENTITIES,
+    DEFAULT_REJECT_CATEGORY,
+    FALLBACK_STATUS,
+    REJECT_CATEGORIES,
+    valid_category,
+    valid_status,
+)
+from edi_gate.acks.state import ControlNumbers
+from edi_gate.acks.x12out import EnvelopeFramer, SegmentOut, amount, clean, d8, hhmm
+from edi_gate.rules.findings import Decision, Finding
+from edi_gate.x12.model import Claim, Envelope, Party
+
+VERSION = "005010X214"
+PAYER_QUALIFIERS = ("46", "FI", "PI", "XV")
+MESSAGE_MAX = 264  # STC12
+# STC01 pairs (category, status) this writer uses besides the findings' own.
+RECEIPT = ("A1", "19")  # 2200B / 2200C: entity acknowledges receipt of claim/encounter
+ACCEPTED = ("A2", "20")  # 2200D: accepted for processing
+MAX_LINE_STATUSES = 3  # 2220D has one STC: STC01, STC10, STC11
+
+
+def payer_claim_control_number(
+    sender_id: str, claim_id: str, charge: Decimal, start: date | None, end: date | None
+) -> str:
+    """REF*1K value: stable for the same claim (interchange sender, CLM01, CLM02, service dates)."""
+    key = "|".join(
+        [
+            sender_id.strip(),
+            claim_id,
+            amount(charge),
+            start.strftime("%Y%m%d") if start else "",
+            end.strftime("%Y%m%d") if end else "",
+        ]
+    )
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"EG{int(digest[:16], 16) % 10**15:015d}"
+
+
+@dataclass(slots=True)
+class _Status:
+    category: str
+    status: str
+    entity: str = ""
+    message: str = ""
+
+    def composite(self, *, entity: bool = True) -> tuple[str, ...]:
+        return (self.category, self.status, self.entity if entity else "")
+
+
+@dataclass(slots=True)
+class _LineAck:
+    qualifier: str
+    procedure: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    units: Decimal
+    start: date | None
+    end: date | None
+    line_control: str
+    statuses: list[_Status]
+
+
+@dataclass(slots=True)
+class _ClaimAck:
+    claim_id: str
+    charge: Decimal
+    accepted: bool
+    accepted_amount: Decimal
+    rejected_amount: Decimal
+    patient: tuple[str, str, str, str]  # last, first, NM108, NM109
+    clearinghouse_trace: str
+    icn: str
+    start: date | None
+    end: date | None
+    statuses: list[_Status]
+    lines: list[_LineAck]
+
+
+@dataclass(slots=True)
+class _ProviderAck:
+    entity_type: str
+    name: str
+    first_name: str
+    qualifier: str
+    id: str
+    trace: str
+    claims: list[_ClaimAck] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Transaction:
+    envelope: Envelope
+    providers: dict[tuple[str, str], _ProviderAck] = field(default_factory=dict)
+    claims: int = 0
+
+
+def reject_status(finding: Finding) -> _Status:
+    """The 2200D STC for one finding, with codes pyx12 accepts."""
+    category = finding.category.strip().upper()
+    if category not in REJECT_CATEGORIES or not valid_category(category):
+        category = DEFAULT_REJECT_CATEGORY
+    status = finding.status.strip()
+    prefix = f"{finding.rule}" + (f" LINE {finding.line}" if finding.line is not None else "")
+    if not valid_status(status):
+        prefix += f" STATUS {status or 'NONE'}"
+        status = FALLBACK_STATUS
+    entity = finding.entity.strip().upper()
+    if entity not in CLAIM_ENTITIES:
+        entity = ""
+    message = clean(f"{prefix}: {finding.message}", MESSAGE_MAX, upper=True)
+    return _Status(category, status, entity, message)
+
+
+def _patient(claim: Claim) -> tuple[str, str, str, str]:
+    patient, subscriber = claim.patient, claim.subscriber
+    last = clean(patient.name, 60) or clean(subscriber.name, 60) or "UNKNOWN"
+    first = clean(patient.first_name, 35) if patient.name else clean(subscriber.first_name, 35)
+    for party in (patient, subscriber):
+        ident = clean(party.id, 80)
+        if len(ident) >= 2:
+            qualifier = party.id_qualifier if party.id_qualifier in ("MI", "II") else "MI"
+            return last, first, qualifier, ident
+    return last, first, "MI", clean(claim.claim_id, 80).ljust(2, "0")
+
+
+def _dtp(start: date | None, end: date | None) -> tuple[str, str]:
+    assert start is not None
+    if end is None or end == start:
+        return "D8", start.strftime("%Y%m%d")
+    return "RD8", f"{start:%Y%m%d}-{end:%Y%m%d}"
+
+
+def _bht_date(envelope: Envelope) -> date | None:
+    try:
+        return datetime.strptime(envelope.bht_date, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+class Ack277Writer:
+    """Writes 277CA acknowledgments for the claims of 837P transactions, as they stream by."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        control: ControlNumbers,
+        now: datetime,
+        payer: Party | None = None,
+    ) -> None:
+        self.out = SegmentOut(stream)
+        self.now = now
+        self.payer = payer
+        self.framer = EnvelopeFramer(
+            self.out, control=control, now=now, functional_id="HN", version=VERSION
+        )
+        self._txn: _Transaction | None = None
+        self.transactions = 0  # 277CA transaction sets written
+        self.claims = 0  # claims acknowledged
+        self.rejected = 0
+
+    def __enter__(self) -> Ack277Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def begin_transaction(self, envelope: Envelope) -> None:
+        """Start the 277CA answering one 837 transaction set (ends any open one first)."""
+        if self._txn is not None:
+            self.end_transaction()
+        self._txn = _Transaction(envelope)
+
+    def add(self, claim: Claim, decision: Decision) -> None:
+        """Record the outcome for one claim of the open transaction (opened from the claim if none)."""
+        if self._txn is None:
+            self.begin_transaction(claim.envelope)
+        txn = self._txn
+        assert txn is not None
+        billing = claim.billing
+        key = (claim.hl_billing, billing.npi or billing.party.id)
+        provider = txn.providers.get(key)
+        if provider is None:
+            party = billing.party
+            npi = clean(billing.npi, 80)
+            qualifier, ident = ("XX", npi) if npi else (party.id_qualifier, clean(party.id, 80))
+            if qualifier not in ("FI", "SV", "XX"):
+                qualifier = "XX"
+            entity_type = "1" if party.first_name else "2"
+            provider = _ProviderAck(
+                entity_type=entity_type,
+                name=clean(party.name, 60) or "UNKNOWN",
+                first_name=clean(party.first_name, 35) if entity_type == "1" else "",
+                qualifier=qualifier,
+                id=ident.ljust(2, "0"),
+                trace=clean(f"{txn.envelope.transaction_control}-{claim.hl_billing}", 50) or "1",
+            )
+            txn.providers[key] = provider
+        provider.claims.append(self._claim_ack(claim, decision))
+        txn.claims += 1
+
+    def _claim_ack(self, claim: Claim, decision: Decision) -> _ClaimAck:
+        start, end = claim.service_dates
+        if start is None:
+            start = end = _bht_date(claim.envelope) or self.now.date()
+        charge = claim.charge
+        lines: list[_LineAck] = []
+        if decision.accepted:
+            accepted_amount = charge
+            notes = [f"{f.rule}: {f.message}" for f in decision.findings]
+            if decision.rejected_lines:
+                kept = [ln.charge for ln in claim.lines if ln.number not in decision.rejected_lines]
+                accepted_amount = sum(kept, Decimal(0))
+                removed = ",".join(str(n) for n in sorted(decision.rejected_lines))
+                notes.insert(0, f"LINES {removed} REMOVED")
+            statuses = [
+                _Status(*ACCEPTED, "PR", clean("; ".join(notes), MESSAGE_MAX, upper=True))
+            ]
+            icn = payer_claim_control_number(claim.envelope.sender_id, claim.claim_id, charge,
+                                             start, end)
+        else:
+            accepted_amount = Decimal(0)
+            findings = decision.findings or [
+                Finding(rule="REJECTED", line=None, message="claim rejected")
+            ]
+            statuses = [reject_status(f) for f in findings]
+            icn = ""
+            by_line: dict[int, list[_Status]] = {}
+            for finding, status in zip(findings, statuses, strict=True):
+                if finding.line is not None:
+                    by_line.setdefault(finding.line, []).append(status)
+            for line in claim.lines:
+                if line.number in by_line:
+                    lines.append(
+                        _LineAck(
+                            qualifier=line.qualifier or "HC",
+                            procedure=clean(line.procedure, 48) or "UNKNOWN",
+                            modifiers=tuple(clean(m, 2) for m in line.modifiers if clean(m, 2)),
+                            charge=line.charge,
+                            units=line.units,
+                            start=line.service_date,
+                            end=line.service_date_end,
+                            line_control=clean(line.line_control, 50),
+                            statuses=by_line[line.number],
+                        )
+                    )
+        return _ClaimAck(
+            claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
+            charge=charge,
+            accepted=decision.accepted,
+            accepted_amount=accepted_amount,
+            rejected_amount=charge - accepted_amount,
+            patient=_patient(claim),
+            clearinghouse_trace=clean(claim.clearinghouse_trace, 50),
+            icn=icn,
+            start=start,
+            end=end,
+            statuses=statuses,
+            lines=lines,
+        )
+
+    def end_transaction(self) -> str | None:
+        """Write the 277CA for the open transaction; returns its ST02 (None when it had no claims)."""
+        txn, self._txn = self._txn, None
+        if txn is None or not txn.claims:
+            return None
+        self.framer.open_for(txn.envelope)
+        st02 = self.framer.transaction("277", lambda out, st02: self._body(out, st02, txn))
+        self.transactions += 1
+        return st02
+
+    def close(self) -> None:
+        """Finish any open transaction and write the open GE/IEA trailers."""
+        self.end_transaction()
+        self.framer.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _payer(self, envelope: Envelope) -> tuple[str, str, str]:
+        party = self.payer or envelope.receiver
+        name = clean(party.name, 60) or clean(envelope.receiver_id, 60) or "PAYER"
+        ident = clean(party.id, 80) or clean(envelope.receiver_id, 80)
+        qualifier = party.id_qualifier if party.id_qualifier in PAYER_QUALIFIERS else "46"
+        return name, qualifier, ident.ljust(2, "0")
+
+    def _body(self, out: SegmentOut, st02: str, txn: _Transaction) -> None:
+        env = txn.envelope
+        today, now = d8(self.now), self.now
+        bht03 = f"277CA{self.framer.isa13:09d}{st02}"
+        claims = [c for p in txn.providers.values() for c in p.claims]
+        out("BHT", "0085", "08", bht03, today, hhmm(now), "TH")
+        # 2000A information source
+        out("HL", "1", "", "20", "1")
+        name, qualifier, ident = self._payer(env)
+        out("NM1", "PR", "2", name, "", "", "", "", qualifier, ident)
+        out("TRN", "1", bht03)
+        out("DTP", "050", "D8", today)
+        out("DTP", "009", "D8", today)
+        # 2000B information receiver: the 837 submitter
+        out("HL", "2", "1", "21", "1")
+        sub = env.submitter
+        sub_type = "1" if sub.first_name else "2"
+        out(
+            "NM1",
+            "41",
+            sub_type,
+            clean(sub.name, 60) or clean(env.sender_id, 60) or "SUBMITTER",
+            clean(sub.first_name, 35) if sub_type == "1" else "",
+            "",
+            "",
+            "",
+            "46",
+            (clean(sub.id, 80) or clean(env.sender_id, 80)).ljust(2, "0"),
+        )
+        out("TRN", "2", clean(env.bht_reference, 50) or clean(env.transaction_control, 50) or "0")
+        total = sum((c.charge for c in claims), Decimal(0))
+        out("STC", (*RECEIPT, "PR"), today, "WQ", amount(total))
+        self._totals(out, claims, ("90", "AA"))
+        hl = 2
+        for provider in txn.providers.values():
+            hl += 1
+            parent = hl
+            out("HL", str(hl), "2", "19", "1")
+            out(
+                "NM1",
+                "85",
+                provider.entity_type,
+                provider.name,
+                provider.first_name,
+                "",
+                "",
+                "",
+                provider.qualifier,
+                provider.id,
+            )
+            out("TRN", "1", provider.trace)
+            ptotal = sum((c.charge for c in provider.claims), Decimal(0))
+            out("STC", (*RECEIPT, "PR"), "", "WQ", amount(ptotal))
+            self._totals(out, provider.claims, ("QA", "QC"))
+            for claim in provider.claims:
+                hl += 1
+                self._claim(out, claim, hl, parent, today)
+                self.claims += 1
+                self.rejected += not claim.accepted
+
+    @staticmethod
+    def _totals(out: SegmentOut, claims: Iterable[_ClaimAck], qualifiers: tuple[str, str]) -> None:
+        claims = list(claims)
+        accepted = sum(1 for c in claims if c.accepted)
+        rejected = len(claims) - accepted
+        accepted_amount = sum((c.accepted_amount for c in claims), Decimal(0))
+        rejected_amount = sum((c.rejected_amount for c in claims), Decimal(0))
+        if accepted:
+            out("QTY", qualifiers[0], str(accepted))
+        if rejected:
+            out("QTY", qualifiers[1], str(rejected))
+        if accepted:
+            out("AMT", "YU", amount(accepted_amount))
+        if rejected or rejected_amount:
+            out("AMT", "YY", amount(rejected_amount))
+
+    @staticmethod
+    def _claim(out: SegmentOut, claim: _ClaimAck, hl: int, parent: int, today: str) -> None:
+        out("HL", str(hl), str(parent), "PT")
+        last, first, qualifier, ident = claim.patient
+        out("NM1", "QC", "1", last, first, "", "", "", qualifier, ident)
+        out("TRN", "2", claim.claim_id)
+        action = "WQ" if claim.accepted else "U"
+        for status in claim.statuses:
+            out(
+                "STC",
+                status.composite(),
+                today,
+                action,
+                amount(claim.charge),
+                *([""] * 5),
+                "",
+                "",
+                status.message,
+            )
+        if claim.icn:
+            out("REF", "1K", claim.icn)
+        if claim.clearinghouse_trace:
+            out("REF", "D9", claim.clearinghouse_trace)
+        out("DTP", "472", *_dtp(claim.start, claim.end))
+        for line in claim.lines:
+            for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
+                statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
+                out(
+                    "SVC",
+                    (line.qualifier, line.procedure, *line.modifiers[:4]),
+                    amount(line.charge),
+                    "",
+                    "",
+                    "",
+                    "",
+                    amount(line.units),
+                )
+                extra = [s.composite(entity=False) for s in statuses[1:]]
+                out("STC", statuses[0].composite(), today, "U", *([""] * 6), *extra)
+                if line.line_control:
+                    out("REF", "FJ", line.line_control)
+                if line.start is not None:
+                    out("DTP", "472", *_dtp(line.start, line.end))

@@ -1,0 +1,112 @@
+"""Control numbers for acknowledgments: ISA13, GS06 and ST02 counters, optionally persisted.
+
+Without a state file the counters live in memory and start at ``start``. With one, every number
+handed out is recorded at once: the file is locked (``fcntl.flock`` on a sibling ``.lock`` file,
+which is never replaced), read, incremented and rewritten atomically (temporary file + rename), so
+two pipeline runs sharing the file never hand out the same number and a crash never leaves a
+half-written file. The file holds the last number issued for each counter::
+
+    {"interchange": 12, "group": 12, "transaction": 40}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+COUNTERS = ("interchange", "group", "transaction")
+MAXIMUM = 999_999_999  # ISA13 is 9 digits, GS06 and ST02 at most 9 characters
+
+
+class ControlNumbers:
+    """Hands out ISA13 / GS06 / ST02 numbers; wraps from 999999999 back to 1."""
+
+    def __init__(self, state_file: str | os.PathLike[str] | None = None, *, start: int = 1) -> None:
+        if not 1 <= start <= MAXIMUM:
+            raise ValueError(f"control numbers start between 1 and {MAXIMUM}, not {start}")
+        self.path = Path(state_file) if state_file is not None else None
+        self.start = start
+        self._memory = {name: start - 1 for name in COUNTERS}
+
+    def interchange(self) -> int:
+        """Next ISA13 (and TA1 interchange) control number."""
+        return self._next("interchange")
+
+    def group(self) -> int:
+        """Next GS06 group control number."""
+        return self._next("group")
+
+    def transaction(self) -> int:
+        """Next ST02 transaction set control number."""
+        return self._next("transaction")
+
+    def peek(self) -> dict[str, int]:
+        """The last number issued per counter (start - 1 when none yet)."""
+        if self.path is None:
+            return dict(self._memory)
+        with self._locked():
+            return self._read()
+
+    def _next(self, name: str) -> int:
+        if self.path is None:
+            self._memory[name] = _advance(self._memory[name])
+            return self._memory[name]
+        with self._locked():
+            state = self._read()
+            state[name] = _advance(state[name])
+            self._write(state)
+            return state[name]
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _read(self) -> dict[str, int]:
+        assert self.path is not None
+        state = {name: self.start - 1 for name in COUNTERS}
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return state
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{self.path}: unreadable control-number state: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ValueError(f"{self.path}: control-number state must be a JSON object")
+        for name in COUNTERS:
+            value = raw.get(name, state[name])
+            if not isinstance(value, int) or not 0 <= value <= MAXIMUM:
+                raise ValueError(f"{self.path}: {name} must be an integer 0..{MAXIMUM}")
+            state[name] = value
+        return state
+
+    def _write(self, state: dict[str, int]) -> None:
+        assert self.path is not None
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(state, handle, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+def _advance(value: int) -> int:
+    return 1 if value >= MAXIMUM else value + 1

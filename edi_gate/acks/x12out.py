@@ -1,0 +1,239 @@
+"""Small X12 writer shared by the 277CA, 999 and TA1 writers.
+
+Outputs always use the standard delimiters, whatever the input used: element ``*``, component
+``:``, repetition ``^`` (ISA11), segment terminator ``~`` followed by a newline for readability.
+Every data value is cleaned so that it can never contain a delimiter and stays within the X12
+extended character set that pyx12 checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import BinaryIO
+
+from edi_gate.acks.state import ControlNumbers
+from edi_gate.x12.model import Envelope
+
+ELEMENT = "*"
+COMPONENT = ":"
+REPETITION = "^"
+TERMINATOR = "~"
+LINE_END = "\n"
+
+# Characters of the X12 extended set (pyx12 validation.rec_ID_E) minus our own delimiters.
+_NOT_ALLOWED = re.compile(r"""[^A-Za-z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$]""")
+_SPACES = re.compile(r" {2,}")
+
+Element = str | Sequence[str]  # a simple element, or a composite given as its components
+
+
+def clean(value: object, max_len: int | None = None, *, upper: bool = False) -> str:
+    """``value`` as X12 text: no delimiters or control characters, single spaces, trimmed."""
+    text = "" if value is None else str(value)
+    text = _SPACES.sub(" ", _NOT_ALLOWED.sub(" ", text)).strip()
+    if upper:
+        text = text.upper()
+    if max_len is not None and len(text) > max_len:
+        text = text[:max_len].rstrip()
+    return text
+
+
+def amount(value: Decimal | int | float | str | None) -> str:
+    """An X12 R (decimal) value: no exponent, no trailing zeros ('150.00' -> '150')."""
+    if value is None or value == "":
+        return "0"
+    text = format(Decimal(str(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("", "-", "-0"):
+        text = "0"
+    return text
+
+
+def d8(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d")
+
+
+def hhmm(moment: datetime) -> str:
+    return moment.strftime("%H%M")
+
+
+def _element(value: Element) -> str:
+    if isinstance(value, str):
+        return value
+    parts = list(value)
+    while parts and parts[-1] == "":
+        parts.pop()
+    return COMPONENT.join(parts)
+
+
+class SegmentOut:
+    """Writes segments to a binary stream and counts them (for SE01)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.count = 0  # segments written so far, all of them
+
+    def __call__(self, tag: str, *elements: Element) -> None:
+        values = [_element(e) for e in elements]
+        while values and values[-1] == "":
+            values.pop()  # pyx12 rejects trailing element separators
+        text = ELEMENT.join([tag, *values]) + TERMINATOR + LINE_END
+        self.stream.write(text.encode("ascii"))
+        self.count += 1
+
+
+def isa_id(value: str) -> str:
+    """An ISA06/ISA08 id: cleaned, at most 15 characters, padded with spaces."""
+    return clean(value, 15).ljust(15)
+
+
+def write_isa(
+    out: SegmentOut,
+    *,
+    sender: tuple[str, str],
+    receiver: tuple[str, str],
+    control: int,
+    now: datetime,
+    usage: str = "P",
+) -> None:
+    """ISA with fixed-width fields; ``sender`` and ``receiver`` are (qualifier, id) pairs."""
+    out(
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        clean(sender[0], 2).ljust(2) or "ZZ",
+        isa_id(sender[1]),
+        clean(receiver[0], 2).ljust(2) or "ZZ",
+        isa_id(receiver[1]),
+        now.strftime("%y%m%d"),
+        hhmm(now),
+        REPETITION,
+        "00501",
+        f"{control:09d}",
+        "0",
+        usage if usage in ("P", "T") else "P",
+        COMPONENT,
+    )
+
+
+@dataclass(slots=True)
+class _Open:
+    interchange_key: tuple[str, ...]
+    group_key: tuple[str, str] | None
+    isa13: int
+    gs06: int = 0
+    groups: int = 0
+    transactions: int = 0  # in the open group
+
+
+class EnvelopeFramer:
+    """Opens and closes ISA/GS around acknowledgment transaction sets.
+
+    The acknowledgment goes back to whoever sent the input: ISA sender and receiver, and GS02 and
+    GS03, are swapped from the input's. Transaction sets acknowledging the same input interchange
+    share one interchange, and one group per (GS02, GS03) pair of the input.
+    """
+
+    def __init__(
+        self,
+        out: SegmentOut,
+        *,
+        control: ControlNumbers,
+        now: datetime,
+        functional_id: str,
+        version: str,
+    ) -> None:
+        self.out = out
+        self.control = control
+        self.now = now
+        self.functional_id = functional_id
+        self.version = version
+        self._open: _Open | None = None
+        self.interchanges = 0
+
+    def open_for(self, envelope: Envelope) -> None:
+        """Make sure the interchange and group answering ``envelope`` are open."""
+        ikey = (
+            envelope.source,
+            envelope.interchange_control,
+            envelope.sender_qualifier,
+            envelope.sender_id.strip(),
+            envelope.receiver_qualifier,
+            envelope.receiver_id.strip(),
+            envelope.usage,
+        )
+        gkey = (envelope.application_sender.strip(), envelope.application_receiver.strip())
+        current = self._open
+        if current is not None and current.interchange_key != ikey:
+            self.close()
+            current = None
+        if current is None:
+            current = _Open(ikey, None, self.control.interchange())
+            self._open = current
+            self.interchanges += 1
+            write_isa(
+                self.out,
+                sender=(envelope.receiver_qualifier, envelope.receiver_id),
+                receiver=(envelope.sender_qualifier, envelope.sender_id),
+                control=current.isa13,
+                now=self.now,
+                usage=envelope.usage,
+            )
+        if current.group_key != gkey:
+            self._close_group()
+            current.group_key = gkey
+            current.gs06 = self.control.group()
+            current.groups += 1
+            current.transactions = 0
+            self.out(
+                "GS",
+                self.functional_id,
+                clean(gkey[1] or envelope.receiver_id, 15) or "UNKNOWN",
+                clean(gkey[0] or envelope.sender_id, 15) or "UNKNOWN",
+                d8(self.now),
+                hhmm(self.now),
+                str(current.gs06),
+                "X",
+                self.version,
+            )
+
+    @property
+    def isa13(self) -> int:
+        return self._open.isa13 if self._open else 0
+
+    @property
+    def gs06(self) -> int:
+        return self._open.gs06 if self._open else 0
+
+    def transaction(self, st_id: str, write: Callable[[SegmentOut, str], None]) -> str:
+        """Write one ST..SE, ``write(out, st02)`` supplying what goes between; returns ST02."""
+        assert self._open is not None and self._open.group_key is not None, "no open group"
+        st02 = f"{self.control.transaction():04d}"
+        start = self.out.count
+        self.out("ST", st_id, st02, self.version)
+        write(self.out, st02)
+        self.out("SE", str(self.out.count - start + 1), st02)
+        self._open.transactions += 1
+        return st02
+
+    def _close_group(self) -> None:
+        current = self._open
+        if current is not None and current.group_key is not None:
+            self.out("GE", str(current.transactions), str(current.gs06))
+            current.group_key = None
+
+    def close(self) -> None:
+        """Write the open GE and IEA, if any."""
+        current = self._open
+        if current is None:
+            return
+        self._close_group()
+        self.out("IEA", str(current.groups), f"{current.isa13:09d}")
+        self._open = None

@@ -1,0 +1,323 @@
+"""The filter run: one input stream through the reader, the rules and every writer.
+
+Each claim is decided as soon as it is read. Its outcome is final only when its transaction set's
+SE proves the set sound, so decisions and the filtered output of one set are spooled until then;
+a set with syntax errors has every claim rejected with a finding that names the error.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import IO, BinaryIO, Protocol
+
+from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
+from edi_gate.x12.errors import SyntaxIssue
+from edi_gate.x12.loops import (
+    EventReader,
+    GroupEnd,
+    GroupStart,
+    HierarchyLevel,
+    InterchangeEnd,
+    InterchangeStart,
+    Passthrough,
+    TransactionEnd,
+    TransactionStart,
+)
+from edi_gate.x12.model import Claim
+from edi_gate.x12.tokenizer import SegmentReader
+from edi_gate.x12.writer import FilteredWriter
+
+SCOPES = ("claim", "line")
+# 277CA triple for a claim in a transaction set that failed syntax checks: A3 "returned as
+# unprocessable", 21 "missing or invalid information", entity 41 the submitter who sent it.
+SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY = "A3", "21", "41"
+
+
+class RuleEngine(Protocol):
+    def evaluate(self, claim: Claim) -> list[Finding]: ...
+
+
+class ClaimAckWriter(Protocol):
+    """What the filter needs of a 277CA writer."""
+
+    def begin_transaction(self, envelope: object) -> None: ...
+    def add(self, claim: Claim, decision: Decision) -> None: ...
+    def end_transaction(self, override: list[Finding] | None = None) -> None: ...
+    def close(self) -> None: ...
+
+
+class SyntaxAckWriter(Protocol):
+    """What the filter needs of a 999 writer."""
+
+    def begin_group(self, envelope: object) -> None: ...
+    def transaction(self, st_id: str, control: str, version: str, issues: list) -> None: ...
+    def end_group(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class Summary:
+    """What one run did, for the log's summary event and the CLI's report."""
+
+    source: str
+    claims: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    lines_removed: int = 0
+    transactions: int = 0
+    rejected_transactions: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+    bytes_in: int = 0
+    bytes_out: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "claims": self.claims,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "lines_removed": self.lines_removed,
+            "transactions": self.transactions,
+            "rejected_transactions": self.rejected_transactions,
+            "by_rule": dict(sorted(self.by_rule.items())),
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def decide(claim: Claim, findings: list[Finding], scope: str) -> Decision:
+    """Claim scope: any finding rejects. Line scope: drop the lines at fault, keep the rest."""
+    if not findings:
+        return Decision(True)
+    if scope == "line" and all(f.line is not None for f in findings):
+        bad = frozenset(f.line for f in findings if f.line is not None)
+        if any(line.number not in bad for line in claim.lines):
+            return Decision(True, findings, bad)
+    return Decision(False, findings)
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
+    """The --decisions JSON object for one claim (no patient names or member ids)."""
+    env = claim.envelope
+    start, end = claim.service_dates
+    rejected_lines = decision.rejected_lines
+    return {
+        "claim": claim.claim_id,
+        "decision": decision.label,
+        "interchange": env.interchange_control,
+        "group": env.group_control,
+        "transaction": env.transaction_control,
+        "source": env.source,
+        "position": claim.ordinal,
+        "charge": claim.segments[0].element(2),
+        "billing_npi": claim.billing.npi,
+        "service_date": start.isoformat() if start else None,
+        "service_date_end": end.isoformat() if end else None,
+        "lines": [
+            {
+                "line": line.number,
+                "procedure": line.procedure,
+                "modifiers": list(line.modifiers),
+                "units": _number(line.units),
+                "place_of_service": line.place_of_service,
+                "rendering_npi": line.rendering.npi,
+                "rendering_loop": line.rendering.loop,
+                "taxonomy": line.rendering.taxonomy,
+                "decision": (
+                    "rejected"
+                    if not decision.accepted or line.number in rejected_lines
+                    else "accepted"
+                ),
+            }
+            for line in claim.lines
+        ],
+        "findings": [f.as_dict() for f in decision.findings],
+    }
+
+
+def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:
+    return [
+        Finding(
+            SYNTAX_RULE,
+            None,
+            f"transaction set rejected: {issue}"[:264],
+            SYNTAX_CATEGORY,
+            SYNTAX_STATUS,
+            SYNTAX_ENTITY,
+        )
+        for issue in issues
+    ]
+
+
+class _DecisionSpool:
+    """Decisions of one transaction set, held until its SE; spills to disk when large."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
+        self.count = 0
+
+    def add(self, record: dict[str, object]) -> None:
+        self.file.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+        self.count += 1
+
+    def records(self):
+        self.file.seek(0)
+        for raw in self.file:
+            yield json.loads(raw)
+
+
+class _Tally:
+    """Counts for one transaction set, merged into the summary once its SE is checked."""
+
+    __slots__ = ("claims", "accepted", "lines_removed", "by_rule")
+
+    def __init__(self) -> None:
+        self.claims = self.accepted = self.lines_removed = 0
+        self.by_rule: Counter[str] = Counter()
+
+    def add(self, decision: Decision) -> None:
+        self.claims += 1
+        if decision.accepted:
+            self.accepted += 1
+            self.lines_removed += len(decision.rejected_lines)
+        for finding in decision.findings:
+            self.by_rule[finding.rule] += 1
+
+    def merge_into(self, summary: Summary, sound: bool) -> None:
+        summary.claims += self.claims
+        if sound:
+            summary.accepted += self.accepted
+            summary.rejected += self.claims - self.accepted
+            summary.lines_removed += self.lines_removed
+            summary.by_rule.update(self.by_rule)
+        else:
+            summary.rejected += self.claims
+            summary.rejected_transactions += 1
+            if self.claims:
+                summary.by_rule[SYNTAX_RULE] += self.claims
+
+
+@dataclass
+class FilterRun:
+    """Configuration of one filter run; ``run`` streams ``source`` through it."""
+
+    engine: RuleEngine
+    scope: str = "claim"
+    out: BinaryIO | None = None
+    decisions: IO[str] | None = None
+    acks: ClaimAckWriter | None = None
+    ack999: SyntaxAckWriter | None = None
+    on_claim: Callable[[Claim, Decision], None] | None = None
+    chunk_size: int = 1 << 20
+
+    def run(self, source: BinaryIO, name: str) -> Summary:
+        started = time.perf_counter()
+        summary = Summary(name)
+        segments = SegmentReader(source, name, chunk_size=self.chunk_size)
+        writer = FilteredWriter(self.out) if self.out is not None else None
+        evaluate, scope, acks, ack999 = self.engine.evaluate, self.scope, self.acks, self.ack999
+        spool: _DecisionSpool | None = None
+        tally = _Tally()
+        start: TransactionStart | None = None
+        for event in EventReader(segments, name):
+            if isinstance(event, Claim):
+                decision = decide(event, evaluate(event), scope)
+                if writer is not None:
+                    writer.claim(event, decision.accepted, decision.rejected_lines)
+                if acks is not None:
+                    acks.add(event, decision)
+                if spool is not None:
+                    spool.add(decision_record(event, decision))
+                tally.add(decision)
+                if self.on_claim is not None:
+                    self.on_claim(event, decision)
+            elif isinstance(event, HierarchyLevel):
+                if writer is not None:
+                    writer.level(event)
+            elif isinstance(event, Passthrough):
+                if writer is not None:
+                    writer.passthrough(event.segment)
+            elif isinstance(event, TransactionStart):
+                start = event
+                tally = _Tally()
+                summary.transactions += 1
+                if writer is not None:
+                    writer.transaction_start(event)
+                if event.claims:
+                    spool = _DecisionSpool() if self.decisions is not None else None
+                    if acks is not None:
+                        acks.begin_transaction(event.envelope)
+            elif isinstance(event, TransactionEnd):
+                assert start is not None
+                sound = not event.issues
+                if writer is not None:
+                    writer.transaction_end(event, sound)
+                if ack999 is not None:
+                    st = start.st
+                    version = st.element(3) or start.envelope.version
+                    # Other transaction types are not edi-gate's to judge: they pass, so say so.
+                    issues = event.issues if start.claims else []
+                    ack999.transaction(st.element(1), st.element(2), version, issues)
+                if start.claims:
+                    override = None if sound else syntax_findings(event.issues)
+                    tally.merge_into(summary, sound)
+                    if acks is not None:
+                        acks.end_transaction(override)
+                    if spool is not None:
+                        self._flush_decisions(spool, override)
+                        spool = None
+                start = None
+            elif isinstance(event, GroupStart):
+                if writer is not None:
+                    writer.group_start(event)
+                if ack999 is not None:
+                    ack999.begin_group(event.envelope)
+            elif isinstance(event, GroupEnd):
+                if writer is not None:
+                    writer.group_end(event)
+                if ack999 is not None:
+                    ack999.end_group()
+            elif isinstance(event, InterchangeStart):
+                if writer is not None:
+                    writer.interchange_start(event)
+            elif isinstance(event, InterchangeEnd) and writer is not None:
+                writer.interchange_end(event)
+        if writer is not None and writer.bytes_written and segments.trailing:
+            writer.out.write(segments.trailing)
+            writer.bytes_written += len(segments.trailing)
+        if acks is not None:
+            acks.close()
+        if ack999 is not None:
+            ack999.close()
+        summary.bytes_in = segments.bytes_read
+        summary.bytes_out = writer.bytes_written if writer is not None else 0
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _flush_decisions(self, spool: _DecisionSpool, override: list[Finding] | None) -> None:
+        assert self.decisions is not None
+        if override is None:
+            spool.file.seek(0)
+            for raw in spool.file:
+                self.decisions.write(raw.decode())
+        else:
+            findings = [f.as_dict() for f in override]
+            for record in spool.records():
+                record["decision"] = "rejected"
+                record["findings"] = findings
+                for line in record["lines"]:
+                    line["decision"] = "rejected"
+                self.decisions.write(json.dumps(record, separators=(",", ":")) + "\n")
+        spool.file.close()

@@ -1,0 +1,165 @@
+"""The provider roster: what the plan knows about an NPI beyond the claim.
+
+Claims often carry no PRV taxonomy, and certifications (ISCD, AIUM, ASBS, IAC) never appear on a
+claim at all, so both come from here. Rows are dated because privileges are not retroactive: a
+credential counts only if it was in force on the date of service.
+
+CSV header: ``npi,taxonomy,credential,effective,expires``; dates YYYY-MM-DD, empty = open-ended;
+several rows per NPI; a row carries a taxonomy, a credential, or both. ``expires`` is the last day
+the row is in force. Lines starting with ``#`` and blank lines are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from edi_gate.errors import ConfigError
+from edi_gate.rules.codeset import TAXONOMY_RE
+
+HEADER = ("npi", "taxonomy", "credential", "effective", "expires")
+CREDENTIAL_RE = re.compile(r"^[A-Z][A-Z0-9_-]{1,19}$")
+NPI_RE = re.compile(r"^\d{10}$")
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Luhn check over the NPI with the 80840 health-industry prefix (CMS NPI check digit)."""
+    if not NPI_RE.match(npi):
+        return False
+    digits = [int(c) for c in "80840" + npi]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _in_force(start: date | None, end: date | None, on: date | None) -> bool:
+    if on is None:  # no date of service: only rows without limits can be trusted
+        return start is None and end is None
+    return (start is None or start <= on) and (end is None or on <= end)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    npi: str
+    taxonomy: str
+    credential: str
+    effective: date | None
+    expires: date | None
+    line: int
+
+
+class Roster:
+    """NPI -> dated taxonomy and credential rows; lookups are dict hits plus a few rows per NPI."""
+
+    def __init__(self, rows: list[RosterRow] | None = None, path: str | None = None) -> None:
+        self.path = path
+        self._rows: dict[str, list[RosterRow]] = {}
+        for row in rows or []:
+            self._rows.setdefault(row.npi, []).append(row)
+        # most recent first, so the latest taxonomy wins when rows overlap
+        for rows_ in self._rows.values():
+            rows_.sort(key=lambda r: r.effective or date.min, reverse=True)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._rows.values())
+
+    def taxonomy(self, npi: str, on_date: date | None) -> str:
+        """The taxonomy in force for ``npi`` on ``on_date``, '' when none."""
+        for row in self._rows.get(npi, ()):
+            if row.taxonomy and _in_force(row.effective, row.expires, on_date):
+                return row.taxonomy
+        return ""
+
+    def has_credential(self, npi: str, credential: str, on_date: date | None) -> bool:
+        """True when a row grants ``credential`` in force on the date (not retroactive)."""
+        credential = credential.upper()
+        return any(
+            row.credential == credential and _in_force(row.effective, row.expires, on_date)
+            for row in self._rows.get(npi, ())
+        )
+
+    def credentials(self, npi: str, on_date: date | None) -> frozenset[str]:
+        return frozenset(
+            row.credential
+            for row in self._rows.get(npi, ())
+            if row.credential and _in_force(row.effective, row.expires, on_date)
+        )
+
+
+def _date(value: str, field: str, path: str, line: int) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{field} {value!r} is not a date YYYY-MM-DD", path=path, line=line) from None
+
+
+def parse_roster(text: str, path: str = "<roster>") -> Roster:
+    """Parse roster CSV text; raises ConfigError naming the file and line of the first problem."""
+    lines = text.splitlines()
+    numbered = [(i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not numbered:
+        return Roster([], path)
+    header_line, header_text = numbered[0]
+    header = tuple(h.strip().lower() for h in next(csv.reader([header_text])))
+    if header != HEADER:
+        raise ConfigError(
+            f"header must be {','.join(HEADER)}, found {','.join(header)}", path=path, line=header_line
+        )
+    rows: list[RosterRow] = []
+    for lineno, text_line in numbered[1:]:
+        cells = next(csv.reader([text_line]))
+        if len(cells) != len(HEADER):
+            raise ConfigError(
+                f"expected {len(HEADER)} columns, found {len(cells)}", path=path, line=lineno
+            )
+        npi, taxonomy, credential, eff, exp = (c.strip() for c in cells)
+        if not npi_is_valid(npi):
+            raise ConfigError(
+                f"NPI {npi!r} is not 10 digits with a valid check digit (Luhn, prefix 80840)",
+                path=path,
+                line=lineno,
+            )
+        taxonomy = taxonomy.upper()
+        if taxonomy and not TAXONOMY_RE.match(taxonomy):
+            raise ConfigError(
+                f"taxonomy {taxonomy!r} is not a NUCC code (10 characters ending in X)",
+                path=path,
+                line=lineno,
+            )
+        credential = credential.upper()
+        if credential and not CREDENTIAL_RE.match(credential):
+            raise ConfigError(f"credential {credential!r} is malformed", path=path, line=lineno)
+        if not taxonomy and not credential:
+            raise ConfigError("row has neither a taxonomy nor a credential", path=path, line=lineno)
+        start = _date(eff, "effective", path, lineno)
+        end = _date(exp, "expires", path, lineno)
+        if start and end and end < start:
+            raise ConfigError(
+                f"expires {end.isoformat()} is before effective {start.isoformat()}",
+                path=path,
+                line=lineno,
+            )
+        rows.append(RosterRow(npi, taxonomy, credential, start, end, lineno))
+    return Roster(rows, path)
+
+
+def load_roster(path: Path) -> Roster:
+    """Read and parse a roster file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read roster: {exc.strerror or exc}", path=str(path)) from None
+    return parse_roster(text, str(path))

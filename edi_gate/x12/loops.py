@@ -1,0 +1,738 @@
+"""From segments to envelope events and 837P claims, one claim in memory at a time.
+
+`read_events` walks the segment stream once and yields what a writer or the rule engine needs:
+envelope boundaries, hierarchical-level blocks (2000A/B/C with their name loops), assembled claims,
+and segments of other transaction types to pass through untouched. Envelope errors above the
+transaction set (ISA/IEA, GS/GE) raise `X12Error`; problems inside a transaction set are collected
+as `SyntaxIssue`s on its `TransactionEnd`, so the caller can reject just that set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from edi_gate.x12.errors import SyntaxIssue, X12Error
+from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
+from edi_gate.x12.tokenizer import Delimiters, Segment
+
+# Segment ids the 005010X222A1 guide allows inside an 837P transaction set (from pyx12's map).
+KNOWN_837P_TAGS = frozenset(
+    b"AMT BHT CAS CLM CN1 CR1 CR2 CR3 CRC CTP CUR DMG DTP FRM HCP HI HL K3 LIN LQ LX MEA MOA "
+    b"N3 N4 NM1 NTE OI PAT PER PRV PS1 PWK QTY REF SBR SV1 SV5 SVD".split()
+)
+HL_BILLING, HL_SUBSCRIBER, HL_PATIENT = "20", "22", "23"
+MAX_LOOP_DEPTH = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarchy goes
+
+
+def is_837p(version: str, st_id: str) -> bool:
+    """True for 5010 professional claim transaction sets (X222, X222A1, X222A2 ...)."""
+    return st_id == "837" and version.startswith("005010X222")
+
+
+@dataclass(slots=True)
+class InterchangeStart:
+    isa: Segment
+
+    @property
+    def delimiters(self) -> Delimiters:
+        return self.isa.delimiters
+
+
+@dataclass(slots=True)
+class EnvelopeIssue:
+    """A trailer that disagrees with its header: reported (999 AK9, TA1), the claims unharmed.
+
+    Every transaction set inside was checked against its own SE, so a wrong GE or IEA count or
+    control number loses no claim; ``code`` is the AK9 syntax error code (element 716) for a
+    group, or the TA1 note code (element I18) for an interchange.
+    """
+
+    code: str
+    message: str
+    ordinal: int
+
+
+@dataclass(slots=True)
+class InterchangeEnd:
+    iea: Segment
+    group_count: int
+    issues: list[EnvelopeIssue] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GroupStart:
+    gs: Segment
+    envelope: Envelope
+
+
+@dataclass(slots=True)
+class GroupEnd:
+    ge: Segment
+    transaction_count: int
+    issues: list[EnvelopeIssue] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TransactionStart:
+    """ST and, for an 837P, the header (BHT, 1000A, 1000B) and the shared envelope."""
+
+    st: Segment
+    claims: bool  # True for an 837P whose claims are assembled; False: pass through
+    envelope: Envelope
+    header: list[Segment] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class HierarchyLevel:
+    """An HL and the segments of its level that precede its first claim or next HL."""
+
+    hl_id: str
+    parent_id: str
+    level: str
+    segments: list[Segment]
+
+
+@dataclass(slots=True)
+class Passthrough:
+    segment: Segment
+
+
+@dataclass(slots=True)
+class TransactionEnd:
+    se: Segment
+    segment_count: int  # segments counted from ST to SE inclusive
+    issues: list[SyntaxIssue]
+
+
+Event = (
+    InterchangeStart
+    | InterchangeEnd
+    | GroupStart
+    | GroupEnd
+    | TransactionStart
+    | HierarchyLevel
+    | Claim
+    | Passthrough
+    | TransactionEnd
+)
+
+
+def _decimal(raw: str) -> Decimal:
+    try:
+        return Decimal(raw) if raw else Decimal(0)
+    except InvalidOperation:
+        return Decimal(-1)
+
+
+def _date(raw: str) -> date | None:
+    if len(raw) != 8 or not raw.isdigit():
+        return None
+    try:
+        return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        return None
+
+
+def _party(segment: Segment) -> Party:
+    return Party(
+        entity=segment.element(1),
+        name=segment.element(3),
+        first_name=segment.element(4),
+        id_qualifier=segment.element(8),
+        id=segment.element(9),
+    )
+
+
+class _Transaction:
+    """Mutable state while reading one 837P transaction set."""
+
+    __slots__ = (
+        "envelope",
+        "issues",
+        "position",
+        "billing",
+        "subscriber",
+        "patient",
+        "payer",
+        "hl_ids",
+        "hl_billing",
+        "hl_subscriber",
+        "hl_patient",
+        "level",
+    )
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self.issues: list[SyntaxIssue] = []
+        self.position = 1  # ST is segment 1 of the set
+        self.billing = Provider("2000A")
+        self.subscriber = Party()
+        self.patient = Party()
+        self.payer = Party()
+        self.hl_ids: dict[str, str] = {}  # HL01 -> level code
+        self.hl_billing = self.hl_subscriber = self.hl_patient = ""
+        self.level = ""
+
+
+class EventReader:
+    """Turn a segment stream into envelope events and claims, checking envelopes on the way."""
+
+    def __init__(self, segments: Iterable[Segment], source: str) -> None:
+        self.segments = segments
+        self.source = source
+        self.claims_read = 0
+        self._isa: Segment | None = None
+
+    def _error(self, message: str, segment: Segment, note: str | None = None) -> X12Error:
+        return X12Error(
+            message,
+            source=self.source,
+            ordinal=segment.ordinal,
+            segment_id=segment.tag,
+            ta1_note=note,
+        )
+
+    def __iter__(self) -> Iterator[Event]:
+        interchange: InterchangeStart | None = None
+        group: Segment | None = None
+        groups = transactions = 0
+        txn: _Transaction | None = None  # open 837P set
+        st: Segment | None = None
+        st_position = 0
+        claim: Claim | None = None
+        line_state: list = []  # [subloop, current line or None]
+        pending_level: HierarchyLevel | None = None
+        header: list[Segment] | None = None
+        txn_start: TransactionStart | None = None
+        envelope: Envelope | None = None
+
+        for segment in self.segments:
+            tag = segment.tag
+            if st is not None and tag != b"SE":
+                st_position += 1
+                if txn is None:
+                    if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
+                        raise self._error(
+                            f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
+                            segment,
+                            "024",
+                        )
+                    yield Passthrough(segment)
+                    continue
+                txn.position = st_position
+                if header is not None:
+                    if tag != b"HL":
+                        self._check_tag(txn, segment)
+                        header.append(segment)
+                        self._read_header(txn, segment)
+                        continue
+                    assert txn_start is not None
+                    txn_start.header = header
+                    header = None
+                    yield txn_start
+                if tag == b"HL":
+                    if claim is not None:
+                        yield self._finish_claim(claim, line_state)
+                        claim = None
+                    if pending_level is not None:
+                        yield pending_level
+                    pending_level = self._open_level(txn, segment)
+                    continue
+                if tag == b"CLM":
+                    if pending_level is not None:
+                        yield pending_level
+                        pending_level = None
+                    if claim is not None:
+                        yield self._finish_claim(claim, line_state)
+                    if not txn.hl_billing or not txn.hl_subscriber:
+                        self._issue(
+                            txn, segment, "CLM outside a billing provider / subscriber HL", "2"
+                        )
+                    self.claims_read += 1
+                    claim = self._open_claim(txn, segment)
+                    line_state = ["2300", None]
+                    continue
+                if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
+                    raise self._error(
+                        f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
+                        segment,
+                        "024",
+                    )
+                self._check_tag(txn, segment)
+                if claim is not None:
+                    claim.segments.append(segment)
+                    self._read_claim_segment(txn, claim, segment, line_state)
+                elif pending_level is not None:
+                    pending_level.segments.append(segment)
+                    self._read_level_segment(txn, segment)
+                else:
+                    self._issue(txn, segment, f"{tag_text(tag)} before the first HL", "2")
+                continue
+
+            if tag == b"SE":
+                if st is None:
+                    raise self._error("SE without ST", segment, "024")
+                st_position += 1
+                if txn is not None:
+                    txn.position = st_position
+                    if header is not None:
+                        assert txn_start is not None
+                        txn_start.header = header
+                        header = None
+                        yield txn_start
+                    if claim is not None:
+                        yield self._finish_claim(claim, line_state)
+                        claim = None
+                    if pending_level is not None:
+                        yield pending_level
+                        pending_level = None
+                issues = txn.issues if txn is not None else []
+                self._check_trailer(st, segment, st_position, issues)
+                yield TransactionEnd(segment, st_position, issues)
+                transactions += 1
+                st = None
+                txn = None
+                continue
+
+            if tag == b"ST":
+                if group is None:
+                    raise self._error("ST outside a functional group (GS missing)", segment, "024")
+                assert envelope is not None
+                st = segment
+                st_position = 1
+                st_id = segment.element(1)
+                env = _copy_envelope(envelope)
+                env.transaction_control = segment.element(2)
+                claims = is_837p(env.version, st_id)
+                txn_start = TransactionStart(segment, claims, env)
+                if claims:
+                    txn = _Transaction(env)
+                    header = []
+                    if segment.element(3) and not segment.element(3).startswith("005010X222"):
+                        self._issue(
+                            txn, segment, f"ST03 {segment.element(3)} is not 005010X222", "8"
+                        )
+                else:
+                    header = None
+                    yield txn_start
+                continue
+            if tag == b"ISA":
+                if interchange is not None:
+                    raise self._error("ISA before the previous interchange's IEA", segment, "023")
+                interchange = InterchangeStart(segment)
+                self._isa = segment
+                groups = 0
+                yield interchange
+                continue
+            if interchange is None:
+                raise self._error(f"{tag_text(tag)} outside an interchange", segment, "024")
+            if tag == b"GS":
+                if group is not None:
+                    raise self._error("GS before the previous group's GE", segment, "024")
+                group = segment
+                transactions = 0
+                envelope = _envelope(self.source, interchange.isa, segment)
+                yield GroupStart(segment, envelope)
+                continue
+            if tag == b"GE":
+                if group is None:
+                    raise self._error("GE without GS", segment, "024")
+                issues = []
+                if segment.element(2) != group.element(6):
+                    message = (
+                        f"GE02 {segment.element(2)!r} does not match GS06 {group.element(6)!r}"
+                    )
+                    issues.append(EnvelopeIssue("4", message, segment.ordinal))
+                if segment.element(1) != str(transactions):
+                    message = (
+                        f"GE01 says {segment.element(1)!r} transaction sets, the group has "
+                        f"{transactions}"
+                    )
+                    issues.append(EnvelopeIssue("5", message, segment.ordinal))
+                yield GroupEnd(segment, transactions, issues)
+                groups += 1
+                group = None
+                continue
+            if tag == b"IEA":
+                if group is not None:
+                    raise self._error("IEA before the group's GE", segment, "024")
+                isa13 = interchange.isa.element(13)
+                issues = []
+                if segment.element(2) != isa13:
+                    message = f"IEA02 {segment.element(2)!r} does not match ISA13 {isa13!r}"
+                    issues.append(EnvelopeIssue("001", message, segment.ordinal))
+                if segment.element(1) != str(groups):
+                    message = (
+                        f"IEA01 says {segment.element(1)!r} functional groups, the interchange "
+                        f"has {groups}"
+                    )
+                    issues.append(EnvelopeIssue("021", message, segment.ordinal))
+                yield InterchangeEnd(segment, groups, issues)
+                interchange = None
+                self._isa = None
+                continue
+            if tag == b"TA1":
+                raise self._error("TA1 interchange acknowledgment is not a claim file", segment)
+            raise self._error(
+                f"unexpected segment {tag_text(tag)!r} outside a transaction set", segment, "024"
+            )
+
+    # -- transaction set pieces ------------------------------------------------------------
+
+    def _issue(
+        self,
+        txn: _Transaction,
+        segment: Segment,
+        message: str,
+        code: str | None = "8",
+        *,
+        element: int | None = None,
+        element_code: str | None = None,
+        set_code: str = "5",
+    ) -> None:
+        txn.issues.append(
+            SyntaxIssue(
+                message,
+                segment_id=tag_text(segment.tag),
+                position=txn.position,
+                ordinal=segment.ordinal,
+                segment_code=code,
+                element_position=element,
+                element_code=element_code,
+                set_code=set_code,
+            )
+        )
+
+    def _check_tag(self, txn: _Transaction, segment: Segment) -> None:
+        if segment.tag not in KNOWN_837P_TAGS:
+            start = segment.text[:12].decode("latin-1", "replace")
+            self._issue(txn, segment, f"unrecognized segment id in {start!r}", "1")
+
+    def _check_trailer(
+        self, st: Segment, se: Segment, count: int, issues: list[SyntaxIssue]
+    ) -> None:
+        if se.element(2) != st.element(2):
+            issues.append(
+                SyntaxIssue(
+                    f"SE02 {se.element(2)!r} does not match ST02 {st.element(2)!r}",
+                    segment_id="SE",
+                    position=count,
+                    ordinal=se.ordinal,
+                    segment_code=None,
+                    set_code="3",
+                )
+            )
+        if se.element(1) != str(count):
+            issues.append(
+                SyntaxIssue(
+                    f"SE01 says {se.element(1)!r} segments, the transaction set has {count}",
+                    segment_id="SE",
+                    position=count,
+                    ordinal=se.ordinal,
+                    segment_code=None,
+                    set_code="4",
+                )
+            )
+
+    def _read_header(self, txn: _Transaction, segment: Segment) -> None:
+        tag = segment.tag
+        env = txn.envelope
+        if tag == b"BHT":
+            env.bht_reference = segment.element(3)
+            env.bht_date = segment.element(4)
+        elif tag == b"NM1":
+            entity = segment.element(1)
+            if entity == "41":
+                env.submitter = _party(segment)
+            elif entity == "40":
+                env.receiver = _party(segment)
+
+    def _open_level(self, txn: _Transaction, segment: Segment) -> HierarchyLevel:
+        hl_id, parent, level = segment.element(1), segment.element(2), segment.element(3)
+        if not hl_id or hl_id in txn.hl_ids:
+            self._issue(txn, segment, f"HL01 {hl_id!r} is missing or repeated", "8", element=1)
+        if parent and parent not in txn.hl_ids:
+            self._issue(
+                txn, segment, f"HL02 parent {parent!r} is not an earlier HL", "8", element=2
+            )
+        txn.hl_ids[hl_id] = level
+        txn.level = level
+        if level == HL_BILLING:
+            if parent:
+                self._issue(txn, segment, "billing provider HL has a parent", "8", element=2)
+            txn.billing = Provider("2000A")
+            txn.hl_billing, txn.hl_subscriber, txn.hl_patient = hl_id, "", ""
+        elif level == HL_SUBSCRIBER:
+            if txn.hl_ids.get(parent) != HL_BILLING:
+                self._issue(
+                    txn,
+                    segment,
+                    "subscriber HL's parent is not a billing provider HL",
+                    "8",
+                    element=2,
+                )
+            txn.subscriber = txn.patient = Party()
+            txn.payer = Party()
+            txn.hl_subscriber, txn.hl_patient = hl_id, ""
+        elif level == HL_PATIENT:
+            if txn.hl_ids.get(parent) != HL_SUBSCRIBER:
+                self._issue(
+                    txn, segment, "patient HL's parent is not a subscriber HL", "8", element=2
+                )
+            txn.patient = Party()
+            txn.hl_patient = hl_id
+        else:
+            self._issue(
+                txn,
+                segment,
+                f"HL03 level code {level!r} is not 20, 22 or 23",
+                "8",
+                element=3,
+                element_code="7",
+            )
+        return HierarchyLevel(hl_id, parent, level, [segment])
+
+    def _read_level_segment(self, txn: _Transaction, segment: Segment) -> None:
+        tag = segment.tag
+        if tag == b"NM1":
+            entity = segment.element(1)
+            if entity == "85":
+                party = _party(segment)
+                txn.billing.party = party
+                txn.billing.npi = party.id if party.id_qualifier == "XX" else ""
+            elif entity == "IL":
+                txn.subscriber = _party(segment)
+                if not txn.hl_patient:
+                    txn.patient = txn.subscriber
+            elif entity == "PR":
+                txn.payer = _party(segment)
+            elif entity == "QC":
+                txn.patient = _party(segment)
+        elif tag == b"PRV" and txn.level == HL_BILLING:
+            txn.billing.taxonomy = segment.element(3)
+
+    def _open_claim(self, txn: _Transaction, segment: Segment) -> Claim:
+        place = segment.components(5)
+        claim_id = segment.element(1)
+        claim = Claim(
+            envelope=txn.envelope,
+            ordinal=self.claims_read,
+            claim_id=claim_id,
+            charge=_decimal(segment.element(2)),
+            place_of_service=place[0],
+            frequency=place[2] if len(place) > 2 else "",
+            prior_authorization="",
+            clearinghouse_trace="",
+            billing=txn.billing,
+            rendering=None,
+            subscriber=txn.subscriber,
+            patient=txn.patient,
+            payer=txn.payer,
+            hl_billing=txn.hl_billing,
+            hl_subscriber=txn.hl_subscriber,
+            hl_patient=txn.hl_patient,
+            segments=[segment],
+        )
+        if not claim_id:
+            self._issue(
+                txn,
+                segment,
+                "CLM01 patient control number is missing",
+                "8",
+                element=1,
+                element_code="1",
+            )
+        if claim.charge < 0:
+            self._issue(
+                txn,
+                segment,
+                f"CLM02 {segment.element(2)!r} is not a number",
+                "8",
+                element=2,
+                element_code="6",
+            )
+        return claim
+
+    def _read_claim_segment(
+        self, txn: _Transaction, claim: Claim, segment: Segment, state: list
+    ) -> None:
+        """Track which sub-loop of the claim a segment belongs to and read what rules need."""
+        tag = segment.tag
+        subloop, line = state
+        if tag == b"LX":
+            line = self._open_line(txn, claim, segment)
+            state[0], state[1] = "2400", line
+            return
+        if tag == b"NM1":
+            entity = segment.element(1)
+            if line is None:
+                if entity == "82" and subloop in ("2300", "2310"):
+                    party = _party(segment)
+                    claim.rendering = Provider(
+                        "2310B", party.id if party.id_qualifier == "XX" else "", "", party
+                    )
+                    state[0] = "2310B"
+                else:
+                    state[0] = "2330" if subloop in ("2320", "2330") else "2310"
+            elif entity == "82":
+                party = _party(segment)
+                line.rendering = Provider(
+                    "2420A", party.id if party.id_qualifier == "XX" else "", "", party
+                )
+                state[0] = "2420A"
+            else:
+                state[0] = "2420"
+            return
+        if tag == b"PRV":
+            if subloop == "2310B" and claim.rendering is not None:
+                claim.rendering.taxonomy = segment.element(3)
+            elif subloop == "2420A" and line is not None:
+                line.rendering.taxonomy = segment.element(3)
+            return
+        if tag == b"SBR":
+            state[0] = "2320"
+            return
+        if line is None:
+            if tag == b"REF" and subloop == "2300":
+                qualifier = segment.element(1)
+                if qualifier == "G1":
+                    claim.prior_authorization = segment.element(2)
+                elif qualifier == "D9":
+                    claim.clearinghouse_trace = segment.element(2)
+            return
+        if tag == b"SV1" and subloop == "2400":
+            self._read_sv1(txn, claim, line, segment)
+        elif tag == b"DTP" and subloop == "2400" and segment.element(1) == "472":
+            self._read_service_date(txn, line, segment)
+        elif tag == b"REF" and subloop == "2400":
+            qualifier = segment.element(1)
+            if qualifier == "G1":
+                line.prior_authorization = segment.element(2)
+            elif qualifier == "6R":
+                line.line_control = segment.element(2)
+        elif tag in (b"LIN", b"SVD", b"CTP"):
+            state[0] = "2410" if tag != b"SVD" else "2430"
+
+    def _open_line(self, txn: _Transaction, claim: Claim, segment: Segment) -> ServiceLine:
+        if claim.lines:
+            claim.lines[-1].end_segment = len(claim.segments) - 1
+        raw = segment.element(1)
+        if not raw.isdigit():
+            self._issue(
+                txn, segment, f"LX01 {raw!r} is not a line number", "8", element=1, element_code="6"
+            )
+        line = ServiceLine(
+            number=int(raw) if raw.isdigit() else 0,
+            qualifier="",
+            procedure="",
+            modifiers=(),
+            charge=Decimal(0),
+            unit_basis="",
+            units=Decimal(0),
+            place_of_service=claim.place_of_service,
+            diagnosis_pointers=(),
+            service_date=None,
+            service_date_end=None,
+            prior_authorization="",
+            line_control="",
+            rendering=claim.rendering or claim.billing,
+            first_segment=len(claim.segments) - 1,
+            end_segment=len(claim.segments),
+        )
+        claim.lines.append(line)
+        return line
+
+    def _read_sv1(
+        self, txn: _Transaction, claim: Claim, line: ServiceLine, segment: Segment
+    ) -> None:
+        procedure = segment.components(1)
+        line.qualifier = procedure[0]
+        line.procedure = procedure[1] if len(procedure) > 1 else ""
+        line.modifiers = tuple(m for m in procedure[2:6] if m)
+        if not line.procedure:
+            self._issue(
+                txn, segment, "SV101-2 procedure code is missing", "8", element=1, element_code="1"
+            )
+        line.charge = _decimal(segment.element(2))
+        line.unit_basis = segment.element(3)
+        line.units = _decimal(segment.element(4))
+        if line.charge < 0 or line.units < 0:
+            self._issue(
+                txn,
+                segment,
+                "SV102 charge or SV104 units is not a number",
+                "8",
+                element=2,
+                element_code="6",
+            )
+        place = segment.element(5)
+        if place:
+            line.place_of_service = place
+        pointers = segment.element(7)
+        if pointers:
+            line.diagnosis_pointers = tuple(
+                pointers.split(segment.delimiters.component.decode("latin-1"))
+            )
+
+    def _read_service_date(self, txn: _Transaction, line: ServiceLine, segment: Segment) -> None:
+        qualifier, value = segment.element(2), segment.element(3)
+        if qualifier == "D8":
+            line.service_date = line.service_date_end = _date(value)
+        elif qualifier == "RD8" and "-" in value:
+            start, _, end = value.partition("-")
+            line.service_date, line.service_date_end = _date(start), _date(end)
+        if line.service_date is None:
+            self._issue(
+                txn,
+                segment,
+                f"DTP03 service date {value!r} is not a valid {qualifier} date",
+                "8",
+                element=3,
+                element_code="8",
+            )
+
+    def _finish_claim(self, claim: Claim, state: list) -> Claim:
+        if claim.lines:
+            claim.lines[-1].end_segment = len(claim.segments)
+        return claim
+
+
+def tag_text(tag: bytes) -> str:
+    return tag.decode("latin-1", "replace")
+
+
+def _envelope(source: str, isa: Segment, gs: Segment) -> Envelope:
+    return Envelope(
+        source=source,
+        delimiters=isa.delimiters,
+        interchange_control=isa.element(13),
+        sender_qualifier=isa.element(5),
+        sender_id=isa.element(6).strip(),
+        receiver_qualifier=isa.element(7),
+        receiver_id=isa.element(8).strip(),
+        usage=isa.element(15),
+        group_control=gs.element(6),
+        application_sender=gs.element(2),
+        application_receiver=gs.element(3),
+        version=gs.element(8),
+    )
+
+
+def _copy_envelope(envelope: Envelope) -> Envelope:
+    return Envelope(
+        source=envelope.source,
+        delimiters=envelope.delimiters,
+        interchange_control=envelope.interchange_control,
+        sender_qualifier=envelope.sender_qualifier,
+        sender_id=envelope.sender_id,
+        receiver_qualifier=envelope.receiver_qualifier,
+        receiver_id=envelope.receiver_id,
+        usage=envelope.usage,
+        group_control=envelope.group_control,
+        application_sender=envelope.application_sender,
+        application_receiver=envelope.application_receiver,
+        version=envelope.version,
+    )

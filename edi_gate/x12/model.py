@@ -1,0 +1,111 @@
+"""What an 837P claim is once its segments are read: plain data, no behaviour.
+
+Everything downstream (rules, acknowledgments, writers) works from these objects; none of them
+looks at segments again except to copy them through unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from edi_gate.x12.tokenizer import Delimiters, Segment
+
+
+@dataclass(slots=True)
+class Party:
+    """A named entity from an NM1: submitter, receiver, payer, provider, subscriber, patient."""
+
+    entity: str = ""  # NM101
+    name: str = ""  # NM103 (last or organization name)
+    first_name: str = ""  # NM104
+    id_qualifier: str = ""  # NM108
+    id: str = ""  # NM109
+
+
+@dataclass(slots=True)
+class Provider:
+    """A provider who can be responsible for a line, with where in the claim it was found."""
+
+    loop: str  # "2420A", "2310B" or "2000A"
+    npi: str = ""
+    taxonomy: str = ""  # from PRV; the roster may fill it in later
+    party: Party = field(default_factory=Party)
+
+
+@dataclass(slots=True)
+class Envelope:
+    """Interchange, group and transaction identity shared by every claim of a transaction."""
+
+    source: str
+    delimiters: Delimiters
+    interchange_control: str  # ISA13
+    sender_qualifier: str  # ISA05
+    sender_id: str  # ISA06
+    receiver_qualifier: str  # ISA07
+    receiver_id: str  # ISA08
+    usage: str  # ISA15
+    group_control: str = ""  # GS06
+    application_sender: str = ""  # GS02
+    application_receiver: str = ""  # GS03
+    version: str = ""  # GS08
+    transaction_control: str = ""  # ST02
+    bht_reference: str = ""  # BHT03
+    bht_date: str = ""  # BHT04
+    submitter: Party = field(default_factory=Party)  # 1000A
+    receiver: Party = field(default_factory=Party)  # 1000B
+
+
+@dataclass(slots=True)
+class ServiceLine:
+    """A 2400 loop: one SV1 service line and what applies to it."""
+
+    number: int  # LX01
+    qualifier: str  # SV101-1, 'HC' for CPT/HCPCS
+    procedure: str  # SV101-2
+    modifiers: tuple[str, ...]  # SV101-3..6
+    charge: Decimal  # SV102
+    unit_basis: str  # SV103
+    units: Decimal  # SV104
+    place_of_service: str  # SV105, else CLM05-1
+    diagnosis_pointers: tuple[str, ...]  # SV107
+    service_date: date | None  # DTP*472 (D8, or the start of RD8)
+    service_date_end: date | None  # end of an RD8 range, else service_date
+    prior_authorization: str  # line REF*G1
+    line_control: str  # REF*6R line item control number
+    rendering: Provider  # 2420A, else 2310B, else 2000A
+    first_segment: int  # index into Claim.segments of this line's LX
+    end_segment: int  # index one past this line's last segment
+
+
+@dataclass(slots=True)
+class Claim:
+    """A 2300 claim with its lines and full context. ``segments`` are CLM through its last line."""
+
+    envelope: Envelope
+    ordinal: int  # claims counted from 1 across the whole input
+    claim_id: str  # CLM01 patient control number
+    charge: Decimal  # CLM02
+    place_of_service: str  # CLM05-1
+    frequency: str  # CLM05-3
+    prior_authorization: str  # REF*G1
+    clearinghouse_trace: str  # REF*D9
+    billing: Provider  # 2000A / 2010AA
+    rendering: Provider | None  # 2310B
+    subscriber: Party  # 2010BA
+    patient: Party  # 2010CA, or the subscriber when there is no 2000C
+    payer: Party  # 2010BB
+    hl_billing: str  # HL01 of the 2000A the claim sits under
+    hl_subscriber: str  # HL01 of the 2000B
+    hl_patient: str  # HL01 of the 2000C, '' when the subscriber is the patient
+    segments: list[Segment]
+    lines: list[ServiceLine] = field(default_factory=list)
+    syntax_errors: list[str] = field(default_factory=list)
+
+    @property
+    def service_dates(self) -> tuple[date | None, date | None]:
+        """Earliest and latest service date over the lines."""
+        starts = [ln.service_date for ln in self.lines if ln.service_date]
+        ends = [ln.service_date_end or ln.service_date for ln in self.lines if ln.service_date]
+        return (min(starts) if starts else None, max(ends) if ends else None)  # type: ignore[type-var]

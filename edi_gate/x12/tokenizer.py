@@ -1,0 +1,261 @@
+"""Streaming X12 tokenizer: bytes in, segments out.
+
+Reads the input in chunks and splits it on the segment terminator that each ISA declares, so memory
+stays flat whatever the file size and several interchanges with different delimiters may follow each
+other. A segment keeps its raw bytes (including whitespace that preceded it) so writers can re-emit
+it byte for byte; everything else is parsed lazily, because most segments of an 837 are never looked
+at element by element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from edi_gate.x12.errors import X12Error
+
+BOM = b"\xef\xbb\xbf"
+WHITESPACE = b" \t\r\n"
+DEFAULT_CHUNK_SIZE = 1 << 20
+DEFAULT_MAX_SEGMENT_BYTES = 1 << 20
+# "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header.
+ISA_WIDTHS = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+ISA_LENGTH = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """The separators one ISA declares."""
+
+    element: bytes
+    component: bytes
+    segment: bytes
+    repetition: bytes | None = None
+
+    def describe(self) -> str:
+        return (
+            f"element={self.element!r} component={self.component!r} "
+            f"repetition={self.repetition!r} segment={self.segment!r}"
+        )
+
+
+class Segment:
+    """One segment: its raw bytes, its text without surrounding whitespace, and its tag."""
+
+    __slots__ = ("raw", "text", "tag", "ordinal", "delimiters", "_elements")
+
+    def __init__(
+        self, raw: bytes, text: bytes, tag: bytes, ordinal: int, delimiters: Delimiters
+    ) -> None:
+        self.raw = raw
+        self.text = text
+        self.tag = tag
+        self.ordinal = ordinal
+        self.delimiters = delimiters
+        self._elements: list[bytes] | None = None
+
+    @property
+    def elements(self) -> list[bytes]:
+        """All elements, the tag first: ``elements[1]`` is the segment's 01 element."""
+        if self._elements is None:
+            self._elements = self.text.split(self.delimiters.element)
+        return self._elements
+
+    def element(self, position: int) -> str:
+        """Element ``position`` (1-based) as text, or '' when absent."""
+        elements = self.elements
+        return elements[position].decode("latin-1") if position < len(elements) else ""
+
+    def components(self, position: int) -> list[str]:
+        """Element ``position`` split into its components."""
+        value = self.elements[position] if position < len(self.elements) else b""
+        return value.decode("latin-1").split(self.delimiters.component.decode("latin-1"))
+
+    @property
+    def tag_text(self) -> str:
+        return self.tag.decode("latin-1")
+
+    def rewrite(self, elements: list[bytes]) -> bytes:
+        """Raw bytes of this segment with new elements, keeping its surrounding whitespace."""
+        start = self.raw.find(self.text)
+        prefix, suffix = self.raw[:start], self.raw[start + len(self.text) :]
+        return prefix + self.delimiters.element.join(elements) + suffix
+
+    def __repr__(self) -> str:
+        return f"Segment({self.ordinal}, {self.text[:60]!r})"
+
+
+def parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
+    """Delimiters from the 106 bytes of an ISA plus its terminator, or an error naming the field."""
+    if len(header) < ISA_LENGTH + 1:
+        raise X12Error(
+            "file ends inside the ISA header", source=source, ordinal=ordinal, segment_id="ISA"
+        )
+    element = header[3:4]
+    if element.isalnum() or element in WHITESPACE:
+        raise X12Error(
+            f"ISA element separator {element!r} is not a delimiter",
+            source=source,
+            ordinal=ordinal,
+            segment_id="ISA",
+        )
+    fields = header[:ISA_LENGTH].split(element)
+    if len(fields) != len(ISA_WIDTHS):
+        raise X12Error(
+            f"ISA has {len(fields) - 1} elements within its 106 characters, expected 16 "
+            "(fields are fixed-width and must be padded)",
+            source=source,
+            ordinal=ordinal,
+            segment_id="ISA",
+        )
+    for index, (field, width) in enumerate(zip(fields, ISA_WIDTHS, strict=True)):
+        if len(field) != width:
+            raise X12Error(
+                f"ISA{index:02d} has {len(field)} characters, expected {width} "
+                "(ISA fields are fixed-width)",
+                source=source,
+                ordinal=ordinal,
+                segment_id="ISA",
+            )
+    component = fields[16]
+    terminator = header[ISA_LENGTH : ISA_LENGTH + 1]
+    if terminator.isalnum() or terminator in (element, component, b" "):
+        raise X12Error(
+            f"ISA segment terminator {terminator!r} is not a delimiter",
+            source=source,
+            ordinal=ordinal,
+            segment_id="ISA",
+        )
+    if component.isalnum() or component == element:
+        raise X12Error(
+            f"ISA16 component separator {component!r} is not a delimiter",
+            source=source,
+            ordinal=ordinal,
+            segment_id="ISA",
+        )
+    repetition = fields[11]
+    if repetition.isalnum() or repetition in (element, component, terminator, b" "):
+        repetition = None  # 4010 puts the standards id 'U' here
+    return Delimiters(element, component, terminator, repetition)
+
+
+def _describe_garbage(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:16]:
+        return "input looks UTF-16 encoded (NUL bytes); X12 must be an 8-bit encoding"
+    shown = data[:20].decode("latin-1", "replace")
+    return f"expected an ISA interchange header, found {shown!r}"
+
+
+class SegmentReader:
+    """Iterate the segments of a stream, interchange after interchange.
+
+    ``trailing`` holds whitespace that followed the last segment, so a writer can end its output
+    the same way the input ended.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        source: str = "<stdin>",
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES,
+    ) -> None:
+        self.stream = stream
+        self.source = source
+        self.chunk_size = chunk_size
+        self.max_segment_bytes = max_segment_bytes
+        self.bytes_read = 0
+        self.trailing = b""
+        self.delimiters: Delimiters | None = None
+        self._eof = False
+
+    def _read(self) -> bytes:
+        if self._eof:
+            return b""
+        chunk = self.stream.read(self.chunk_size)
+        if not chunk:
+            self._eof = True
+            return b""
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def __iter__(self) -> Iterator[Segment]:
+        source = self.source
+        buf = self._read()
+        while len(buf) < len(BOM) and not self._eof:
+            buf += self._read()
+        if buf.startswith(BOM):
+            buf = buf[len(BOM) :]
+        ordinal = 0
+        while True:
+            # Between interchanges: whitespace, then an ISA or the end of the file.
+            stripped = buf.lstrip(WHITESPACE)
+            while not stripped and not self._eof:
+                buf += self._read()
+                stripped = buf.lstrip(WHITESPACE)
+            if not stripped:
+                if ordinal == 0:
+                    raise X12Error("file is empty: no ISA interchange header", source=source)
+                self.trailing = buf
+                return
+            prefix = buf[: len(buf) - len(stripped)]
+            buf = stripped
+            while len(buf) < ISA_LENGTH + 1 and not self._eof:
+                buf += self._read()
+            ordinal += 1
+            if not buf.startswith(b"ISA"):
+                what = "after IEA: " if ordinal > 1 else ""
+                raise X12Error(what + _describe_garbage(buf), source=source, ordinal=ordinal)
+            delimiters = parse_isa(buf[: ISA_LENGTH + 1], source=source, ordinal=ordinal)
+            self.delimiters = delimiters
+            yield Segment(prefix + buf[:ISA_LENGTH], buf[:ISA_LENGTH], b"ISA", ordinal, delimiters)
+            buf = buf[ISA_LENGTH + 1 :]
+            terminator = delimiters.segment
+            element = delimiters.element
+            strip_both = terminator in WHITESPACE
+            pending = b""  # blank pieces, kept so raw bytes round-trip
+            closed = False
+            while not closed:
+                pieces = buf.split(terminator)
+                tail = pieces.pop()
+                for index, piece in enumerate(pieces):
+                    text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
+                    if not text:
+                        pending += piece + terminator
+                        continue
+                    cut = text.find(element)
+                    tag = text if cut < 0 else text[:cut]
+                    ordinal += 1
+                    if pending:
+                        piece, pending = pending + piece, b""
+                    yield Segment(piece, text, tag, ordinal, delimiters)
+                    if tag == b"IEA":
+                        buf = terminator.join([*pieces[index + 1 :], tail])
+                        closed = True
+                        break
+                if closed:
+                    break
+                chunk = self._read()
+                if not chunk:
+                    if tail.strip(WHITESPACE):
+                        # The last segment may lack its terminator (common with newline
+                        # terminators): treat the end of the file as one.
+                        buf = tail + terminator
+                        continue
+                    raise X12Error(
+                        "file ends before the interchange's IEA trailer",
+                        source=source,
+                        ordinal=ordinal + 1,
+                        segment_id="IEA",
+                        ta1_note="023",
+                    )
+                if len(tail) > self.max_segment_bytes:
+                    raise X12Error(
+                        f"segment longer than {self.max_segment_bytes} bytes without a "
+                        f"terminator {terminator!r}",
+                        source=source,
+                        ordinal=ordinal + 1,
+                    )
+                buf = tail + chunk
