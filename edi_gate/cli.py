@@ -131,9 +131,40 @@ def filter_command(
     logs.get_logger().info("filter.summary", **summary.as_dict())
 
 
+class _DecisionTable:
+    """A text sink for decisions JSON Lines that prints them for an analyst, or as they are."""
+
+    def __init__(self, output_format: str) -> None:
+        self.output_format = output_format
+
+    def write(self, text: str) -> None:
+        import json
+
+        for raw in text.splitlines():
+            if self.output_format == "json":
+                click.echo(raw)
+                continue
+            record = json.loads(raw)
+            codes = ", ".join(
+                f"{ln['line']}:{ln['procedure']}" + "".join(f"-{m}" for m in ln["modifiers"])
+                for ln in record["lines"]
+            )
+            click.echo(f"{record['claim']:<20} {record['decision']:<9} {codes}")
+            for finding in record["findings"]:
+                where = f"line {finding['line']}" if finding["line"] is not None else "claim"
+                click.echo(f"    {finding['rule']:<10} {where:<8} {finding['message']}")
+
+
 @main.command("check")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: readable; json: the --decisions JSON Lines.",
+)
 @ruleset_option
 @roster_option
 @scope_option
@@ -146,45 +177,26 @@ def check_command(
     scope: str,
     log_format: str,
 ) -> None:
-    """Decide the claims of INPUT... without writing an 837: a table for analysts."""
-    import json
-
-    from edi_gate.pipeline.filter import FilterRun, decision_record
+    """Decide the claims of INPUT... without writing an 837."""
+    from edi_gate.pipeline.filter import FilterRun
 
     _setup_logging(log_format)
     engine = load_engine(ruleset, roster)
+    table = _DecisionTable(output_format)
     failed = False
-
-    def show(claim, decision) -> None:
-        record = decision_record(claim, decision)
-        if output_format == "json":
-            click.echo(json.dumps(record, separators=(",", ":")))
-            return
-        lines = ", ".join(
-            "{}:{}{}".format(
-                ln["line"],
-                ln["procedure"],
-                "-" + "-".join(ln["modifiers"]) if ln["modifiers"] else "",
-            )
-            for ln in record["lines"]
-        )
-        click.echo(f"{record['claim']:<20} {record['decision']:<9} {lines}")
-        for finding in decision.findings:
-            where = f"line {finding.line}" if finding.line is not None else "claim"
-            click.echo(f"    {finding.rule:<10} {where:<8} {finding.message}")
-
     for input_path in inputs:
         stream, name = _open_input(input_path)
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
-            summary = FilterRun(engine, scope=scope, on_claim=show).run(stream, name)
+            summary = FilterRun(engine, scope=scope, decisions=table).run(stream, name)
             logs.get_logger().info("check.summary", **summary.as_dict())
         except X12Error as error:
             click.echo(f"edi-gate: {error}", err=True)
             failed = True
         finally:
-            stream.close()
+            if stream is not sys.stdin.buffer:
+                stream.close()
     if failed:
         sys.exit(EXIT_DATA)
 

@@ -147,18 +147,21 @@ def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
     }
 
 
+MAX_SYNTAX_FINDINGS = 3
+
+
 def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:
-    return [
-        Finding(
-            SYNTAX_RULE,
-            None,
-            f"transaction set rejected: {issue}"[:264],
-            SYNTAX_CATEGORY,
-            SYNTAX_STATUS,
-            SYNTAX_ENTITY,
+    """Findings for the claims of a rejected set: its first few syntax errors, and how many more."""
+    shown = issues[:MAX_SYNTAX_FINDINGS]
+    findings = []
+    for index, issue in enumerate(shown, start=1):
+        message = f"transaction set rejected: {issue}"
+        if index == len(shown) and len(issues) > len(shown):
+            message += f" (and {len(issues) - len(shown)} more syntax errors)"
+        findings.append(
+            Finding(SYNTAX_RULE, None, message[:264], SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY)
         )
-        for issue in issues
-    ]
+    return findings
 
 
 class _DecisionSpool:

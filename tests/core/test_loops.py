@@ -1,0 +1,125 @@
+"""837P assembly: every claim with its context, lines mapped to the provider who rendered them."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from edi_gate.x12.loops import EventReader, TransactionEnd, TransactionStart
+from edi_gate.x12.model import Claim
+from edi_gate.x12.tokenizer import SegmentReader
+from tests.helpers import CORPUS, FIXTURES
+
+
+def read(data: bytes) -> list:
+    return list(EventReader(SegmentReader(io.BytesIO(data), "t.837"), "t.837"))
+
+
+def claims(data: bytes) -> list[Claim]:
+    return [event for event in read(data) if isinstance(event, Claim)]
+
+
+def demo() -> dict[str, Claim]:
+    return {claim.claim_id: claim for claim in claims((FIXTURES / "demo.837").read_bytes())}
+
+
+def test_claim_context_from_every_loop():
+    claim = demo()["DEMO-003"]
+    env = claim.envelope
+    assert (env.interchange_control, env.group_control, env.transaction_control) == (
+        "000000101",
+        "101",
+        "0001",
+    )
+    assert env.sender_id == "DEMOSUB01" and env.receiver_id == "DEMOPAYER"
+    assert env.submitter.id == "DEMOSUB01" and env.receiver.name == "DEMO HEALTH PLAN"
+    assert env.bht_reference == "DEMO0001"
+    assert claim.billing.npi == "1234567893" and claim.billing.taxonomy == "261QR0200X"
+    assert claim.rendering is not None and claim.rendering.taxonomy == "207RC0000X"
+    assert claim.prior_authorization == "PA0000003"
+    assert claim.charge == Decimal(350) and claim.place_of_service == "11"
+    assert claim.subscriber.id == "M0000003" and claim.patient is claim.subscriber
+    (line,) = claim.lines
+    assert (line.procedure, line.modifiers, line.units) == ("93306", ("TC",), Decimal(1))
+    assert line.service_date == date(2025, 3, 10) and line.line_control == "DEMO-003-1"
+
+
+def test_rendering_provider_precedence_2420a_then_2310b_then_billing():
+    claim = demo()["DEMO-008"]
+    first, second = claim.lines
+    assert (first.rendering.loop, first.rendering.taxonomy) == ("2310B", "207X00000X")
+    assert (second.rendering.loop, second.rendering.taxonomy) == ("2420A", "213E00000X")
+    assert claim.hl_patient and claim.patient.name == "PATIENT8"
+
+
+def test_billing_provider_renders_when_no_2310b_or_2420a():
+    data = (CORPUS / "stupidedi/X222A1/commercial-health-insurance.edi").read_bytes()
+    (claim,) = claims(data)
+    assert claim.rendering is None
+    assert all(line.rendering is claim.billing for line in claim.lines)
+    assert claim.billing.loop == "2000A"
+
+
+def test_2420a_line_providers_in_the_corpus():
+    data = (CORPUS / "imsweb-x12-parser/x12_complex.txt").read_bytes()
+    loops = {line.rendering.loop for claim in claims(data) for line in claim.lines}
+    assert "2420A" in loops
+
+
+def test_line_place_of_service_overrides_the_claim():
+    data = (
+        (FIXTURES / "demo.837")
+        .read_bytes()
+        .replace(b"SV1*HC:70553*900*UN*1***1", b"SV1*HC:70553*900*UN*1*22**1")
+    )
+    claim = {c.claim_id: c for c in claims(data)}["DEMO-002"]
+    assert claim.place_of_service == "11" and claim.lines[0].place_of_service == "22"
+
+
+def test_date_ranges_are_read():
+    data = (
+        (FIXTURES / "demo.837")
+        .read_bytes()
+        .replace(
+            b"DTP*472*D8*20250310~\nREF*6R*DEMO-001-1",
+            b"DTP*472*RD8*20250310-20250312~\nREF*6R*DEMO-001-1",
+        )
+    )
+    claim = {c.claim_id: c for c in claims(data)}["DEMO-001"]
+    assert claim.lines[0].service_date == date(2025, 3, 10)
+    assert claim.lines[0].service_date_end == date(2025, 3, 12)
+
+
+def test_line_segments_are_delimited_for_line_scope():
+    claim = demo()["DEMO-006"]
+    first, second = claim.lines
+    assert claim.segments[first.first_segment].tag == b"LX"
+    assert first.end_segment == second.first_segment
+    assert second.end_segment == len(claim.segments)
+
+
+def test_other_transaction_types_are_not_assembled():
+    data = (CORPUS / "stupidedi/X223A2/two-claims-for-the-same-provider.edi").read_bytes()
+    events = read(data)
+    starts = [e for e in events if isinstance(e, TransactionStart)]
+    assert starts and not starts[0].claims
+    assert not any(isinstance(e, Claim) for e in events)
+
+
+def test_corrupt_segment_ids_are_syntax_issues_of_their_set():
+    data = (CORPUS / "imsweb-x12-parser/x12_bad_segment_identifier.txt").read_bytes()
+    (end,) = [e for e in read(data) if isinstance(e, TransactionEnd)]
+    messages = " | ".join(str(issue) for issue in end.issues)
+    assert "unrecognized segment id" in messages
+    assert {issue.segment_code for issue in end.issues} >= {"1"}
+
+
+def test_wrong_se_count_is_reported_with_both_numbers():
+    data = (CORPUS / "imsweb-x12-parser/x12_ambiguous_loop.txt").read_bytes()
+    (end,) = [e for e in read(data) if isinstance(e, TransactionEnd)]
+    assert [str(i) for i in end.issues] == [
+        "segment 33 of the transaction set (SE): "
+        "SE01 says '25' segments, the transaction set has 33"
+    ]
+    assert end.issues[0].set_code == "4"

@@ -1,0 +1,111 @@
+"""The streaming tokenizer: delimiters from each ISA, layouts real senders use, clear errors."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from edi_gate.x12.errors import X12Error
+from edi_gate.x12.tokenizer import SegmentReader
+from tests.helpers import CORPUS, FIXTURES
+
+
+def segments(data: bytes, chunk_size: int = 1 << 20) -> list:
+    return list(SegmentReader(io.BytesIO(data), "test.edi", chunk_size=chunk_size))
+
+
+def texts(data: bytes, chunk_size: int = 1 << 20) -> list[bytes]:
+    return [seg.text for seg in segments(data, chunk_size)]
+
+
+def test_unusual_delimiters_come_from_the_isa():
+    data = (CORPUS / "imsweb-x12-parser/x12_valid_different_separators.txt").read_bytes()
+    segs = segments(data)
+    delimiters = segs[0].delimiters
+    assert (delimiters.element, delimiters.component, delimiters.segment) == (b"~", b"^", b"_")
+    clm = next(seg for seg in segs if seg.tag == b"CLM")
+    assert clm.components(5)[:2] == ["11", "B"]
+    assert segs[-1].tag == b"IEA"
+
+
+def test_newline_terminator_with_indentation():
+    data = (CORPUS / "staedi/sample837-original.edi").read_bytes()
+    segs = segments(data)
+    assert segs[0].delimiters.segment == b"\n"
+    assert [seg.tag for seg in segs[:3]] == [b"ISA", b"GS", b"ST"]
+    assert all(seg.text == seg.text.strip() for seg in segs)
+    assert segs[-1].tag == b"IEA"
+
+
+def test_bom_and_crlf_are_tolerated():
+    data = (CORPUS / "oopfactory-x12/MedicaidExample.txt").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    segs = segments(data)
+    assert segs[0].tag == b"ISA" and segs[0].delimiters.component == b">"
+    assert segs[0].delimiters.repetition == b"|"
+    assert sum(seg.tag == b"CLM" for seg in segs) == 5
+
+
+def test_interchanges_with_different_delimiters_follow_each_other():
+    first = (CORPUS / "imsweb-x12-parser/x12_valid.txt").read_bytes()
+    second = (CORPUS / "imsweb-x12-parser/x12_valid_different_separators.txt").read_bytes()
+    segs = segments(first + b"\n" + second)
+    isas = [seg for seg in segs if seg.tag == b"ISA"]
+    assert [isa.delimiters.element for isa in isas] == [b"*", b"~"]
+    assert sum(seg.tag == b"IEA" for seg in segs) == 2
+    assert sum(seg.tag == b"CLM" for seg in segs) == 4
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 4096])
+def test_chunk_boundaries_do_not_change_segments(chunk_size):
+    data = (FIXTURES / "demo.837").read_bytes()
+    assert texts(data, chunk_size) == texts(data)
+
+
+def test_raw_bytes_round_trip():
+    data = (CORPUS / "oopfactory-x12/Example1_2_And_3_Combined.txt").read_bytes()
+    reader = SegmentReader(io.BytesIO(data), "x")
+    rebuilt = b"".join(seg.raw + seg.delimiters.segment for seg in reader) + reader.trailing
+    assert rebuilt == data.removeprefix(b"\xef\xbb\xbf")
+
+
+def test_ordinals_count_every_segment():
+    segs = segments((FIXTURES / "demo.837").read_bytes())
+    assert [seg.ordinal for seg in segs] == list(range(1, len(segs) + 1))
+
+
+def test_last_segment_without_terminator_is_read():
+    data = (FIXTURES / "demo.837").read_bytes().rstrip(b"~\n")
+    assert segments(data)[-1].tag == b"IEA"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("imsweb-x12-parser/x12_no_isa_line.txt", "expected an ISA interchange header"),
+        ("oopfactory-x12/UnicodeExample.txt", "UTF-16"),
+        ("imsweb-x12-parser/x12_bad_first_line.txt", "ISA02 has 9 characters, expected 10"),
+        ("pyx12/fail_no_IEA.txt", "before the interchange's IEA trailer"),
+        ("stupidedi/X222/1.edi", "expected an ISA interchange header"),
+    ],
+)
+def test_unreadable_files_name_the_problem(path, expected):
+    with pytest.raises(X12Error) as caught:
+        segments((CORPUS / path).read_bytes())
+    message = str(caught.value)
+    assert expected in message
+    assert message.startswith("test.edi: segment ")
+
+
+def test_empty_input_is_an_error():
+    with pytest.raises(X12Error, match="empty"):
+        segments(b"  \n")
+
+
+def test_a_segment_that_never_ends_cannot_grow_the_buffer_unboundedly():
+    head = (FIXTURES / "demo.837").read_bytes()[:200]
+    data = head + b"NTE*ADD*" + b"A" * 5000
+    reader = SegmentReader(io.BytesIO(data), "big.edi", chunk_size=256, max_segment_bytes=1024)
+    with pytest.raises(X12Error, match="longer than 1024 bytes"):
+        list(reader)

@@ -1,0 +1,115 @@
+"""Shared test helpers: the public corpus, pyx12 as oracle, and the conservation invariant."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from edi_gate.pipeline.filter import FilterRun, Summary
+from edi_gate.rules.findings import Finding
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+CORPUS = Path(os.environ.get("EDI_GATE_CORPUS", REPO.parent / "shared" / "corpus"))
+X12VALID = Path(sys.executable).with_name("x12valid")
+
+
+def provenance() -> list[dict[str, str]]:
+    """Rows of the corpus's PROVENANCE.tsv (fails loudly when the corpus is missing)."""
+    with open(CORPUS / "PROVENANCE.tsv", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def corpus_files(predicate) -> list[Path]:
+    return [CORPUS / row["local_path"] for row in provenance() if predicate(row)]
+
+
+def count_clm(data: bytes) -> int:
+    """CLM segments in a file, counted independently of edi-gate's tokenizer."""
+    data = data.lstrip(b"\xef\xbb\xbf \r\n\t")
+    element = data[3:4]
+    terminator = data[105:106]
+    return sum(1 for seg in data.split(terminator) if seg.strip().startswith(b"CLM" + element))
+
+
+def pyx12_verdict(path: Path) -> tuple[bool, str]:
+    """Run pyx12's x12valid: (accepted, output). Its exit status is 1 either way, so read it."""
+    result = subprocess.run(
+        [str(X12VALID), str(path)], capture_output=True, text=True, timeout=600, check=False
+    )
+    output = result.stdout + result.stderr
+    return bool(re.search(r": OK\s*$", output.strip(), re.MULTILINE)), output
+
+
+class RejectClaims:
+    """A rule-engine double that rejects chosen claims (by CLM01) or chosen lines (by LX01)."""
+
+    def __init__(self, claims: set[str] = frozenset(), lines: dict[str, set[int]] | None = None):
+        self.claims = set(claims)
+        self.lines = lines or {}
+
+    def evaluate(self, claim) -> list[Finding]:
+        findings = []
+        if claim.claim_id in self.claims:
+            findings.append(Finding("TEST001", None, "rejected by the test", "A7", "21", "85"))
+        for number in self.lines.get(claim.claim_id, ()):
+            findings.append(
+                Finding("TEST002", number, "line rejected by the test", "A7", "21", "82")
+            )
+        return findings
+
+
+@dataclass
+class Result:
+    summary: Summary
+    output: bytes
+    decisions: list[dict]
+
+
+def run_filter(data: bytes, engine, *, scope: str = "claim", name: str = "input.837") -> Result:
+    out, decisions = io.BytesIO(), io.StringIO()
+    summary = FilterRun(engine, scope=scope, out=out, decisions=decisions).run(
+        io.BytesIO(data), name
+    )
+    records = [json.loads(line) for line in decisions.getvalue().splitlines()]
+    return Result(summary, out.getvalue(), records)
+
+
+def assert_conservation(result: Result, input_data: bytes, ack_claims: list[str] | None = None):
+    """Claims in = accepted + rejected; decisions name every CLM once; output holds the accepted.
+
+    ``ack_claims``: CLM01s a 277CA acknowledged, when one was written.
+    """
+    clm_in = count_clm(input_data)
+    summary, records = result.summary, result.decisions
+    assert summary.claims == clm_in == len(records)
+    assert summary.accepted + summary.rejected == summary.claims
+    accepted = [r["claim"] for r in records if r["decision"] == "accepted"]
+    assert len(accepted) == summary.accepted
+    assert all(r["findings"] for r in records if r["decision"] == "rejected")
+    if result.output:
+        assert count_clm(result.output) == len(accepted)
+        out_ids = _clm01s(result.output)
+        assert out_ids == accepted
+    else:
+        assert not accepted
+    if ack_claims is not None:
+        assert sorted(ack_claims) == sorted(r["claim"] for r in records)
+
+
+def _clm01s(data: bytes) -> list[str]:
+    element = data[3:4]
+    terminator = data[105:106]
+    ids = []
+    for seg in data.split(terminator):
+        seg = seg.strip()
+        if seg.startswith(b"CLM" + element):
+            ids.append(seg.split(element)[1].decode("latin-1"))
+    return ids
