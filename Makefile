@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
+	mkdir -p fixtures/out
 	$(BIN)/edi-gate filter fixtures/demo.837 -o fixtures/out/demo.filtered.837 \
-		--acks fixtures/out/demo.277ca --decisions fixtures/out/demo.decisions.jsonl
+		--acks fixtures/out/demo.277ca --ack999 fixtures/out/demo.999 \
+		--decisions fixtures/out/demo.decisions.jsonl --log-format console
 
 test: $(STAMP)
 	$(BIN)/ruff check edi_gate tests bench

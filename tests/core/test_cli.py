@@ -1,0 +1,94 @@
+"""`edi-gate filter` and `check` as scripts use them: exit statuses, atomic outputs, logs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import CORPUS, FIXTURES, count_clm
+
+EDI_GATE = str(Path(sys.executable).with_name("edi-gate"))
+DEMO = FIXTURES / "demo.837"
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [EDI_GATE, *args], input=stdin, capture_output=True, timeout=120, check=False, cwd=cwd
+    )
+
+
+def log_events(stderr: bytes) -> list[dict]:
+    return [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+
+
+def test_filter_writes_every_output_and_one_summary_event(tmp_path: Path):
+    out, dec = tmp_path / "out.837", tmp_path / "decisions.jsonl"
+    result = run("filter", str(DEMO), "-o", str(out), "--decisions", str(dec))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in dec.read_text().splitlines()]
+    assert len(records) == count_clm(DEMO.read_bytes())
+    accepted = [r["claim"] for r in records if r["decision"] == "accepted"]
+    assert count_clm(out.read_bytes()) == len(accepted)
+    (summary,) = [e for e in log_events(result.stderr) if e["event"] == "filter.summary"]
+    assert summary["claims"] == len(records)
+    assert summary["accepted"] == len(accepted)
+    assert summary["rejected"] == len(records) - len(accepted)
+    assert sum(summary["by_rule"].values()) == sum(len(r["findings"]) for r in records)
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_stdin_to_stdout_is_a_filter():
+    result = run("filter", stdin=DEMO.read_bytes())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"ISA*")
+    assert result.stdout.rstrip().endswith(b"IEA*1*000000101~")
+
+
+def test_unreadable_x12_exits_65_and_writes_nothing(tmp_path: Path):
+    out, dec = tmp_path / "out.837", tmp_path / "decisions.jsonl"
+    broken = CORPUS / "pyx12/fail_no_IEA.txt"
+    result = run("filter", str(broken), "-o", str(out), "--decisions", str(dec))
+    assert result.returncode == 65
+    message = result.stderr.decode()
+    assert "fail_no_IEA.txt: segment 6 (IEA)" in message and "Traceback" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreadable_stdin_writes_nothing_to_stdout():
+    data = DEMO.read_bytes()
+    result = run("filter", stdin=data[: len(data) // 2])
+    assert result.returncode == 65
+    assert result.stdout == b""
+    assert b"<stdin>: segment" in result.stderr
+
+
+def test_bad_ruleset_is_a_configuration_error(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = not [valid toml\n")
+    result = run("filter", str(DEMO), "--ruleset", str(bad), "-o", str(tmp_path / "o.837"))
+    assert result.returncode == 2
+    assert "bad.toml" in result.stderr.decode()
+    assert not (tmp_path / "o.837").exists()
+
+
+def test_unreadable_roster_is_a_configuration_error(tmp_path: Path):
+    result = run("filter", str(DEMO), "--roster", str(tmp_path / "missing.csv"))
+    assert result.returncode == 2
+    assert "missing.csv" in result.stderr.decode()
+
+
+def test_check_prints_a_table_and_json():
+    table = run("check", str(DEMO))
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.decode().splitlines()
+    assert lines[0] == f"# {DEMO}"
+    assert sum(1 for line in lines if line.startswith("DEMO-")) == 8
+    as_json = run("check", "--format", "json", str(DEMO))
+    records = [json.loads(line) for line in as_json.stdout.decode().splitlines()]
+    assert [r["claim"] for r in records] == [f"DEMO-00{i}" for i in range(1, 9)]
+    decided = {r["claim"]: r["decision"] for r in records}
+    assert decided == {
+        line.split()[0]: line.split()[1] for line in lines if line.startswith("DEMO-")
+    }
