@@ -1,13 +1,15 @@
 """277CA (005010X214) claim acknowledgment writer: one 277CA transaction per 837P transaction.
 
-Streaming: ``add`` keeps only a compact record per claim (ids, amounts, dates, statuses), because the
-2200B/2200C totals must precede the claims; a transaction's records are written and dropped at
-``end_transaction``. See the module README section for conventions and status codes.
+Streaming: ``add`` keeps only a compact record per claim (ids, amounts, dates, statuses), because
+the 2200B/2200C totals must precede the claims; a transaction's records are written and dropped at
+``end_transaction``. See the README section on acknowledgments for conventions and status codes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +26,7 @@ from edi_gate.acks.codes import (
 )
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.x12out import EnvelopeFramer, SegmentOut, amount, clean, d8, hhmm
+from edi_gate.errors import ConfigError
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.x12.model import Claim, Envelope, Party
 
@@ -124,8 +127,15 @@ def reject_status(finding: Finding) -> _Status:
     entity = finding.entity.strip().upper()
     if entity not in CLAIM_ENTITIES:
         entity = ""
-    message = clean(f"{prefix}: {finding.message}", MESSAGE_MAX, upper=True)
+    message = clean(f"{prefix} - {finding.message}", MESSAGE_MAX, upper=True)
     return _Status(category, status, entity, message)
+
+
+_EMPTY = Finding(rule="REJECTED", line=None, message="claim rejected")
+
+
+def _status_for_empty() -> _Status:
+    return reject_status(_EMPTY)
 
 
 def _patient(claim: Claim) -> tuple[str, str, str, str]:
@@ -189,7 +199,10 @@ class Ack277Writer:
         self._txn = _Transaction(envelope)
 
     def add(self, claim: Claim, decision: Decision) -> None:
-        """Record the outcome for one claim of the open transaction (opened from the claim if none)."""
+        """Record the outcome for one claim of the open transaction (opened from the claim if none).
+
+        Only the few fields the 277CA needs are kept, never the Claim or its segments.
+        """
         if self._txn is None:
             self.begin_transaction(claim.envelope)
         txn = self._txn
@@ -224,22 +237,20 @@ class Ack277Writer:
         lines: list[_LineAck] = []
         if decision.accepted:
             accepted_amount = charge
-            notes = [f"{f.rule}: {f.message}" for f in decision.findings]
+            notes = [f"{f.rule} - {f.message}" for f in decision.findings]
             if decision.rejected_lines:
                 kept = [ln.charge for ln in claim.lines if ln.number not in decision.rejected_lines]
                 accepted_amount = sum(kept, Decimal(0))
                 removed = ",".join(str(n) for n in sorted(decision.rejected_lines))
-                notes.insert(0, f"LINES {removed} REMOVED")
-            statuses = [
-                _Status(*ACCEPTED, "PR", clean("; ".join(notes), MESSAGE_MAX, upper=True))
-            ]
-            icn = payer_claim_control_number(claim.envelope.sender_id, claim.claim_id, charge,
-                                             start, end)
+                label = "LINES" if len(decision.rejected_lines) > 1 else "LINE"
+                notes.insert(0, f"{label} {removed} REMOVED")
+            statuses = [_Status(*ACCEPTED, "PR", clean("; ".join(notes), MESSAGE_MAX, upper=True))]
+            icn = payer_claim_control_number(
+                claim.envelope.sender_id, claim.claim_id, charge, start, end
+            )
         else:
             accepted_amount = Decimal(0)
-            findings = decision.findings or [
-                Finding(rule="REJECTED", line=None, message="claim rejected")
-            ]
+            findings = decision.findings or [_EMPTY]
             statuses = [reject_status(f) for f in findings]
             icn = ""
             by_line: dict[int, list[_Status]] = {}
@@ -276,11 +287,22 @@ class Ack277Writer:
             lines=lines,
         )
 
-    def end_transaction(self) -> str | None:
-        """Write the 277CA for the open transaction; returns its ST02 (None when it had no claims)."""
+    def end_transaction(self, override: list[Finding] | None = None) -> str | None:
+        """Write the 277CA of the open transaction; returns its ST02, None when it had no claims.
+
+        ``override``: findings that reject every claim of the transaction instead of its own
+        decision (a transaction set with syntax errors, reported in the 999 too).
+        """
         txn, self._txn = self._txn, None
         if txn is None or not txn.claims:
             return None
+        if override is not None:
+            statuses = [reject_status(f) for f in override] or [_status_for_empty()]
+            for provider in txn.providers.values():
+                for claim in provider.claims:
+                    claim.accepted = False
+                    claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
+                    claim.statuses, claim.lines, claim.icn = statuses, [], ""
         self.framer.open_for(txn.envelope)
         st02 = self.framer.transaction("277", lambda out, st02: self._body(out, st02, txn))
         self.transactions += 1
@@ -419,3 +441,121 @@ class Ack277Writer:
                     out("REF", "FJ", line.line_control)
                 if line.start is not None:
                     out("DTP", "472", *_dtp(line.start, line.end))
+
+
+# -- replay: rebuild a 277CA from an 837 and its decisions ---------------------------------------
+
+
+def decision_from_record(record: dict[str, object]) -> Decision:
+    """A Decision from one ``--decisions`` JSON object."""
+    accepted = record.get("decision") == "accepted"
+    findings = []
+    for raw in record.get("findings") or []:  # type: ignore[union-attr]
+        assert isinstance(raw, dict)
+        findings.append(
+            Finding(
+                rule=str(raw.get("rule", "")),
+                line=raw.get("line"),
+                message=str(raw.get("message", "")),
+                category=str(raw.get("category") or "A7"),
+                status=str(raw.get("status") or "21"),
+                entity=str(raw.get("entity") or ""),
+            )
+        )
+    rejected_lines: frozenset[int] = frozenset()
+    if accepted:
+        rejected_lines = frozenset(
+            int(ln["line"])
+            for ln in record.get("lines") or []  # type: ignore[union-attr]
+            if isinstance(ln, dict) and ln.get("decision") == "rejected"
+        )
+    return Decision(accepted, findings, rejected_lines)
+
+
+class _DecisionFile:
+    """Decision records read in step with the 837's claims (same order when written by a run);
+    records met out of order are kept aside until their claim comes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._line = 0
+        self._aside: dict[tuple[str, str, str, str], list[dict[str, object]]] = {}
+
+    @staticmethod
+    def key(record: dict[str, object]) -> tuple[str, str, str, str]:
+        return tuple(  # type: ignore[return-value]
+            str(record.get(k, "")) for k in ("interchange", "group", "transaction", "claim")
+        )
+
+    def find(self, claim: Claim) -> dict[str, object] | None:
+        env = claim.envelope
+        wanted = (
+            env.interchange_control,
+            env.group_control,
+            env.transaction_control,
+            claim.claim_id,
+        )
+        waiting = self._aside.get(wanted)
+        if waiting:
+            return waiting.pop(0)
+        for raw in self._handle:
+            self._line += 1
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError as exc:
+                raise ConfigError(f"not JSON: {exc}", path=self.path, line=self._line) from exc
+            if not isinstance(record, dict):
+                raise ConfigError("not a JSON object", path=self.path, line=self._line)
+            if self.key(record) == wanted:
+                return record
+            self._aside.setdefault(self.key(record), []).append(record)
+        return None
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def build_277_from_decisions(
+    input_837: str | os.PathLike[str],
+    decisions_jsonl: str | os.PathLike[str],
+    out: BinaryIO,
+    *,
+    control: ControlNumbers,
+    now: datetime,
+    payer: Party | None = None,
+) -> int:
+    """Rebuild the 277CA of a past run: re-read the 837, apply the recorded decisions.
+
+    Returns the number of claims acknowledged. A claim of the 837 without a decision record is a
+    ``ConfigError`` (the decisions file does not belong to this 837, or is incomplete).
+    """
+    from edi_gate.x12.loops import EventReader, TransactionEnd, TransactionStart
+    from edi_gate.x12.tokenizer import SegmentReader
+
+    source = os.fspath(input_837)
+    decisions = _DecisionFile(os.fspath(decisions_jsonl))
+    writer = Ack277Writer(out, control=control, now=now, payer=payer)
+    try:
+        with open(source, "rb") as stream:
+            for event in EventReader(SegmentReader(stream, source), source):
+                if isinstance(event, TransactionStart) and event.claims:
+                    writer.begin_transaction(event.envelope)
+                elif isinstance(event, Claim):
+                    record = decisions.find(event)
+                    if record is None:
+                        raise ConfigError(
+                            f"no decision for claim {event.claim_id!r} (interchange "
+                            f"{event.envelope.interchange_control}, transaction "
+                            f"{event.envelope.transaction_control}) of {source}",
+                            path=decisions.path,
+                        )
+                    writer.add(event, decision_from_record(record))
+                elif isinstance(event, TransactionEnd):
+                    writer.end_transaction()
+        writer.close()
+    finally:
+        decisions.close()
+    return writer.claims

@@ -1,8 +1,8 @@
 """Code values the acknowledgments may carry, checked against pyx12's code lists.
 
 pyx12 4.0.0's ``claim_status`` list stops at code 771 (2014); a finding carrying a newer claim
-status code would make the 277CA fail pyx12, so such codes are replaced by ``21`` (missing or invalid
-information) and the original code is kept at the start of the STC12 message.
+status code would make the 277CA fail pyx12, so such codes are replaced by ``21`` (missing or
+invalid information) and the original code is kept at the start of the STC12 message.
 """
 
 from __future__ import annotations
@@ -14,17 +14,22 @@ REJECT_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 DEFAULT_REJECT_CATEGORY = "A7"
 FALLBACK_STATUS = "21"  # Missing or invalid information.
 
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # STC01-3 entity codes pyx12's X214 map allows in 2200D and 2220D (stupidedi agrees).
-CLAIM_ENTITIES = frozenset(
+_ENTITIES = (
     "03 1P 1Z 40 41 71 72 73 77 82 85 87 DK DN DQ FA GB HK IL LI MSC PR PRP QB QC QD SEP TL TTP TU"
-    .split()
 )
+CLAIM_ENTITIES = _codes(_ENTITIES)
 
 # 999 code lists (pyx12 999.5010X231.A1.xml).
-IK304_CODES = frozenset("1 2 3 4 5 6 7 8 I4 I6 I7 I8 I9".split())
-IK403_CODES = frozenset("1 2 3 4 5 6 7 8 9 10 11 12 13 I10 I11 I12 I13 I6 I9".split())
-IK5_CODES = frozenset("1 2 3 4 5 6 7 8 9 10 11 12 13 15 16 17 18 19 23 24 25 26 27 I5 I6".split())
-AK9_CODES = frozenset("1 2 3 4 5 6 10 11 12 13 14 15 16 17 18 19 23 24 25 26".split())
+IK304_CODES = _codes("1 2 3 4 5 6 7 8 I4 I6 I7 I8 I9")
+IK403_CODES = _codes("1 2 3 4 5 6 7 8 9 10 11 12 13 I10 I11 I12 I13 I6 I9")
+IK5_CODES = _codes("1 2 3 4 5 6 7 8 9 10 11 12 13 15 16 17 18 19 23 24 25 26 27 I5 I6")
+AK9_CODES = _codes("1 2 3 4 5 6 10 11 12 13 14 15 16 17 18 19 23 24 25 26")
 TA1_NOTES = frozenset(f"{n:03d}" for n in range(30))
 
 

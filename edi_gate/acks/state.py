@@ -4,7 +4,8 @@ Without a state file the counters live in memory and start at ``start``. With on
 handed out is recorded at once: the file is locked (``fcntl.flock`` on a sibling ``.lock`` file,
 which is never replaced), read, incremented and rewritten atomically (temporary file + rename), so
 two pipeline runs sharing the file never hand out the same number and a crash never leaves a
-half-written file. The file holds the last number issued for each counter::
+half-written file. Numbers of an aborted run are not reused (a gap, which X12 allows). The file
+holds the last number issued for each counter::
 
     {"interchange": 12, "group": 12, "transaction": 40}
 """
@@ -26,10 +27,10 @@ MAXIMUM = 999_999_999  # ISA13 is 9 digits, GS06 and ST02 at most 9 characters
 class ControlNumbers:
     """Hands out ISA13 / GS06 / ST02 numbers; wraps from 999999999 back to 1."""
 
-    def __init__(self, state_file: str | os.PathLike[str] | None = None, *, start: int = 1) -> None:
+    def __init__(self, state_path: str | os.PathLike[str] | None = None, *, start: int = 1) -> None:
         if not 1 <= start <= MAXIMUM:
             raise ValueError(f"control numbers start between 1 and {MAXIMUM}, not {start}")
-        self.path = Path(state_file) if state_file is not None else None
+        self.path = Path(state_path) if state_path is not None else None
         self.start = start
         self._memory = {name: start - 1 for name in COUNTERS}
 
@@ -44,6 +45,13 @@ class ControlNumbers:
     def transaction(self) -> int:
         """Next ST02 transaction set control number."""
         return self._next("transaction")
+
+    def save(self) -> None:
+        """Nothing to do: each number is recorded in the state file when it is handed out.
+
+        Reserving at once (not at the end of a run) is what keeps two concurrent runs from
+        issuing the same number; an aborted run leaves a gap, which X12 allows.
+        """
 
     def peek(self) -> dict[str, int]:
         """The last number issued per counter (start - 1 when none yet)."""

@@ -108,9 +108,9 @@ def write_isa(
         " " * 10,
         "00",
         " " * 10,
-        clean(sender[0], 2).ljust(2) or "ZZ",
+        (clean(sender[0], 2) or "ZZ").ljust(2),
         isa_id(sender[1]),
-        clean(receiver[0], 2).ljust(2) or "ZZ",
+        (clean(receiver[0], 2) or "ZZ").ljust(2),
         isa_id(receiver[1]),
         now.strftime("%y%m%d"),
         hhmm(now),
@@ -156,6 +156,8 @@ class EnvelopeFramer:
         self.functional_id = functional_id
         self.version = version
         self._open: _Open | None = None
+        self._st_start: int | None = None
+        self._st02 = ""
         self.interchanges = 0
 
     def open_for(self, envelope: Envelope) -> None:
@@ -212,15 +214,28 @@ class EnvelopeFramer:
     def gs06(self) -> int:
         return self._open.gs06 if self._open else 0
 
+    def begin_transaction(self, st_id: str) -> str:
+        """Write an ST in the open group; returns its ST02."""
+        current = self._open
+        assert current is not None and current.group_key is not None, "no open group"
+        assert self._st_start is None, "transaction set already open"
+        st02 = f"{self.control.transaction():04d}"
+        self._st_start, self._st02 = self.out.count, st02
+        self.out("ST", st_id, st02, self.version)
+        return st02
+
+    def end_transaction(self) -> None:
+        """Write the SE (segment count from ST to SE inclusive) of the open transaction set."""
+        assert self._open is not None and self._st_start is not None, "no open transaction set"
+        self.out("SE", str(self.out.count - self._st_start + 1), self._st02)
+        self._st_start = None
+        self._open.transactions += 1
+
     def transaction(self, st_id: str, write: Callable[[SegmentOut, str], None]) -> str:
         """Write one ST..SE, ``write(out, st02)`` supplying what goes between; returns ST02."""
-        assert self._open is not None and self._open.group_key is not None, "no open group"
-        st02 = f"{self.control.transaction():04d}"
-        start = self.out.count
-        self.out("ST", st_id, st02, self.version)
+        st02 = self.begin_transaction(st_id)
         write(self.out, st02)
-        self.out("SE", str(self.out.count - start + 1), st02)
-        self._open.transactions += 1
+        self.end_transaction()
         return st02
 
     def _close_group(self) -> None:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, BinaryIO, Protocol
 
+from edi_gate.logs import get_logger
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.x12.errors import SyntaxIssue
 from edi_gate.x12.loops import (
+    EnvelopeIssue,
     EventReader,
     GroupEnd,
     GroupStart,
@@ -30,7 +32,7 @@ from edi_gate.x12.loops import (
     TransactionStart,
 )
 from edi_gate.x12.model import Claim
-from edi_gate.x12.tokenizer import SegmentReader
+from edi_gate.x12.tokenizer import Segment, SegmentReader
 from edi_gate.x12.writer import FilteredWriter
 
 SCOPES = ("claim", "line")
@@ -57,7 +59,7 @@ class SyntaxAckWriter(Protocol):
 
     def begin_group(self, envelope: object) -> None: ...
     def transaction(self, st_id: str, control: str, version: str, issues: list) -> None: ...
-    def end_group(self) -> None: ...
+    def end_group(self, group_issues: list[str] = ..., *, declared: int | None = None) -> str: ...
     def close(self) -> None: ...
 
 
@@ -224,6 +226,8 @@ class FilterRun:
     ack999: SyntaxAckWriter | None = None
     on_claim: Callable[[Claim, Decision], None] | None = None
     chunk_size: int = 1 << 20
+    # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
+    interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
 
     def run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
@@ -234,6 +238,8 @@ class FilterRun:
         spool: _DecisionSpool | None = None
         tally = _Tally()
         start: TransactionStart | None = None
+        isa: Segment | None = None
+        log = get_logger()
         for event in EventReader(segments, name):
             if isinstance(event, Claim):
                 decision = decide(event, evaluate(event), scope)
@@ -291,12 +297,26 @@ class FilterRun:
                 if writer is not None:
                     writer.group_end(event)
                 if ack999 is not None:
-                    ack999.end_group()
+                    ack999.end_group(
+                        [issue.code for issue in event.issues], declared=event.transaction_count
+                    )
+                for issue in event.issues:
+                    log.warning(
+                        "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
+                    )
             elif isinstance(event, InterchangeStart):
+                isa = event.isa
                 if writer is not None:
                     writer.interchange_start(event)
-            elif isinstance(event, InterchangeEnd) and writer is not None:
-                writer.interchange_end(event)
+            elif isinstance(event, InterchangeEnd):
+                if writer is not None:
+                    writer.interchange_end(event)
+                if event.issues:
+                    self.interchange_issues.append((isa, event.issues))
+                for issue in event.issues:
+                    log.warning(
+                        "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
+                    )
         if writer is not None and writer.bytes_written and segments.trailing:
             writer.out.write(segments.trailing)
             writer.bytes_written += len(segments.trailing)

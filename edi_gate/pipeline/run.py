@@ -7,6 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from edi_gate.acks.ack999 import Ack999Writer
+from edi_gate.acks.ca277 import Ack277Writer
+from edi_gate.acks.state import ControlNumbers
+from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary
 from edi_gate.pipeline.outputs import OutputSet
@@ -24,28 +28,6 @@ class FilterTargets:
     control_start: int = 1
 
 
-def _ack_writers(outputs: OutputSet, targets: FilterTargets, now: datetime):
-    """The 277CA and 999 writers for the targets that ask for them."""
-    if not targets.acks and not targets.ack999:
-        return None, None, None
-    from edi_gate.acks.ack999 import Ack999Writer
-    from edi_gate.acks.ca277 import Ack277Writer
-    from edi_gate.acks.state import ControlNumbers
-
-    control = ControlNumbers(state_path=targets.control_state, start=targets.control_start)
-    ca277 = (
-        Ack277Writer(outputs.binary(targets.acks), control=control, now=now)
-        if targets.acks
-        else None
-    )
-    ack999 = (
-        Ack999Writer(outputs.binary(targets.ack999), control=control, now=now)
-        if targets.ack999
-        else None
-    )
-    return ca277, ack999, control
-
-
 def run_filter_file(
     source: BinaryIO,
     name: str,
@@ -60,11 +42,23 @@ def run_filter_file(
     try:
         out = outputs.binary(targets.output) if targets.output else None
         decisions = outputs.text(targets.decisions) if targets.decisions else None
-        ca277, ack999, control = _ack_writers(outputs, targets, now)
+        control = ca277 = ack999 = None
+        if targets.acks or targets.ack999:
+            control = ControlNumbers(state_path=targets.control_state, start=targets.control_start)
+        if targets.acks:
+            ca277 = Ack277Writer(outputs.binary(targets.acks), control=control, now=now)
+        if targets.ack999:
+            ack_stream = outputs.binary(targets.ack999)
+            ack999 = Ack999Writer(ack_stream, control=control, now=now)
         run = FilterRun(
             engine, scope=scope, out=out, decisions=decisions, acks=ca277, ack999=ack999
         )
         summary = run.run(source, name)
+        if ack999 is not None:
+            # Trailers that disagreed with their ISA: a TA1 "accepted with errors" for each.
+            for isa, issues in run.interchange_issues:
+                for issue in issues:
+                    write_ta1(ack_stream, isa, note=issue.code, control=control, now=now)
     except X12Error as error:
         outputs.abort()
         if targets.ack999:
@@ -74,20 +68,13 @@ def run_filter_file(
         outputs.abort()
         raise
     outputs.commit()
-    if control is not None:
-        control.save()
     return summary
 
 
 def _write_interchange_ack(error: X12Error, targets: FilterTargets, now: datetime) -> None:
     """A TA1 for the interchange that could not be read, when there was an ISA to answer."""
-    from edi_gate.acks.state import ControlNumbers
-    from edi_gate.acks.ta1 import write_ta1
-
     control = ControlNumbers(state_path=targets.control_state, start=targets.control_start)
     with OutputSet() as outputs:
         written = write_ta1(outputs.binary(targets.ack999), error, control=control, now=now)
         if not written:
             outputs.abort()
-            return
-    control.save()

@@ -23,6 +23,11 @@ KNOWN_837P_TAGS = frozenset(
     b"AMT BHT CAS CLM CN1 CR1 CR2 CR3 CRC CTP CUR DMG DTP FRM HCP HI HL K3 LIN LQ LX MEA MOA "
     b"N3 N4 NM1 NTE OI PAT PER PRV PS1 PWK QTY REF SBR SV1 SV5 SVD".split()
 )
+# Segments that end a claim or its transaction set, and the claim segments rules read.
+STRUCTURAL_TAGS = frozenset((b"HL", b"CLM", b"SE", b"ST", b"GS", b"GE", b"ISA", b"IEA"))
+CLAIM_READ_TAGS = frozenset(
+    (b"LX", b"NM1", b"PRV", b"SBR", b"REF", b"SV1", b"DTP", b"LIN", b"SVD", b"CTP")
+)
 HL_BILLING, HL_SUBSCRIBER, HL_PATIENT = "20", "22", "23"
 MAX_LOOP_DEPTH = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarchy goes
 
@@ -136,13 +141,17 @@ def _date(raw: str) -> date | None:
         return None
 
 
+def _provider(loop: str, segment: Segment) -> Provider:
+    """A rendering provider from its NM1; the NPI only when NM108 says it is one (XX)."""
+    party = _party(segment)
+    return Provider(loop, party.id if party.id_qualifier == "XX" else "", "", party)
+
+
 def _party(segment: Segment) -> Party:
+    values = [value.decode("latin-1") for value in segment.elements[1:10]]
+    values.extend([""] * (9 - len(values)))
     return Party(
-        entity=segment.element(1),
-        name=segment.element(3),
-        first_name=segment.element(4),
-        id_qualifier=segment.element(8),
-        id=segment.element(9),
+        entity=values[0], name=values[2], first_name=values[3], id_qualifier=values[7], id=values[8]
     )
 
 
@@ -209,8 +218,20 @@ class EventReader:
         txn_start: TransactionStart | None = None
         envelope: Envelope | None = None
 
+        known, structural, read_in_claim = KNOWN_837P_TAGS, STRUCTURAL_TAGS, CLAIM_READ_TAGS
         for segment in self.segments:
             tag = segment.tag
+            if claim is not None and tag not in structural:
+                # The hot path: a segment inside a claim.
+                st_position += 1
+                claim.segments.append(segment)
+                if tag in read_in_claim:
+                    txn.position = st_position
+                    self._read_claim_segment(txn, claim, segment, line_state)
+                elif tag not in known:
+                    txn.position = st_position
+                    self._check_tag(txn, segment)
+                continue
             if st is not None and tag != b"SE":
                 st_position += 1
                 if txn is None:
@@ -562,59 +583,53 @@ class EventReader:
         """Track which sub-loop of the claim a segment belongs to and read what rules need."""
         tag = segment.tag
         subloop, line = state
+        elements = segment.elements
+        if line is not None and subloop == "2400":
+            if tag == b"SV1":
+                self._read_sv1(txn, claim, line, segment)
+                return
+            if tag == b"DTP":
+                if elements[1] == b"472":
+                    self._read_service_date(txn, line, segment)
+                return
+            if tag == b"REF":
+                qualifier = elements[1]
+                if qualifier == b"6R":
+                    line.line_control = segment.element(2)
+                elif qualifier == b"G1":
+                    line.prior_authorization = segment.element(2)
+                return
         if tag == b"LX":
-            line = self._open_line(txn, claim, segment)
-            state[0], state[1] = "2400", line
-            return
-        if tag == b"NM1":
-            entity = segment.element(1)
+            state[0], state[1] = "2400", self._open_line(txn, claim, segment)
+        elif tag == b"NM1":
+            is_82 = elements[1] == b"82"
             if line is None:
-                if entity == "82" and subloop in ("2300", "2310"):
-                    party = _party(segment)
-                    claim.rendering = Provider(
-                        "2310B", party.id if party.id_qualifier == "XX" else "", "", party
-                    )
+                if is_82 and subloop in ("2300", "2310"):
+                    claim.rendering = _provider("2310B", segment)
                     state[0] = "2310B"
                 else:
                     state[0] = "2330" if subloop in ("2320", "2330") else "2310"
-            elif entity == "82":
-                party = _party(segment)
-                line.rendering = Provider(
-                    "2420A", party.id if party.id_qualifier == "XX" else "", "", party
-                )
+            elif is_82:
+                line.rendering = _provider("2420A", segment)
                 state[0] = "2420A"
             else:
                 state[0] = "2420"
-            return
-        if tag == b"PRV":
+        elif tag == b"PRV":
             if subloop == "2310B" and claim.rendering is not None:
                 claim.rendering.taxonomy = segment.element(3)
             elif subloop == "2420A" and line is not None:
                 line.rendering.taxonomy = segment.element(3)
-            return
-        if tag == b"SBR":
+        elif tag == b"SBR":
             state[0] = "2320"
-            return
-        if line is None:
-            if tag == b"REF" and subloop == "2300":
-                qualifier = segment.element(1)
-                if qualifier == "G1":
+        elif tag == b"REF":
+            if line is None and subloop == "2300":
+                qualifier = elements[1]
+                if qualifier == b"G1":
                     claim.prior_authorization = segment.element(2)
-                elif qualifier == "D9":
+                elif qualifier == b"D9":
                     claim.clearinghouse_trace = segment.element(2)
-            return
-        if tag == b"SV1" and subloop == "2400":
-            self._read_sv1(txn, claim, line, segment)
-        elif tag == b"DTP" and subloop == "2400" and segment.element(1) == "472":
-            self._read_service_date(txn, line, segment)
-        elif tag == b"REF" and subloop == "2400":
-            qualifier = segment.element(1)
-            if qualifier == "G1":
-                line.prior_authorization = segment.element(2)
-            elif qualifier == "6R":
-                line.line_control = segment.element(2)
-        elif tag in (b"LIN", b"SVD", b"CTP"):
-            state[0] = "2410" if tag != b"SVD" else "2430"
+        elif line is not None and tag in (b"LIN", b"SVD", b"CTP"):
+            state[0] = "2430" if tag == b"SVD" else "2410"
 
     def _open_line(self, txn: _Transaction, claim: Claim, segment: Segment) -> ServiceLine:
         if claim.lines:

@@ -64,7 +64,9 @@ class Segment:
 
     def element(self, position: int) -> str:
         """Element ``position`` (1-based) as text, or '' when absent."""
-        elements = self.elements
+        elements = self._elements
+        if elements is None:
+            elements = self._elements = self.text.split(self.delimiters.element)
         return elements[position].decode("latin-1") if position < len(elements) else ""
 
     def components(self, position: int) -> list[str]:
@@ -88,6 +90,14 @@ class Segment:
 
 def parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
     """Delimiters from the 106 bytes of an ISA plus its terminator, or an error naming the field."""
+    try:
+        return _parse_isa(header, source=source, ordinal=ordinal)
+    except X12Error as error:
+        error.isa = header[:ISA_LENGTH]  # what a TA1 can still echo (ISA13, ISA09, ISA10)
+        raise
+
+
+def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
     if len(header) < ISA_LENGTH + 1:
         raise X12Error(
             "file ends inside the ISA header", source=source, ordinal=ordinal, segment_id="ISA"

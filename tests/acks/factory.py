@@ -74,7 +74,9 @@ def line(
 
 
 BILLING = Provider(
-    "2000A", "1234567893", "2085R0202X",
+    "2000A",
+    "1234567893",
+    "2085R0202X",
     Party("85", "EXAMPLE IMAGING GROUP", "", "XX", "1234567893"),
 )
 OTHER_BILLING = Provider(
@@ -115,3 +117,47 @@ def claim(
         segments=[],
         lines=lines,
     )
+
+
+def segments(data: bytes) -> list[list[str]]:
+    """Split edi-gate output (``*`` ``:`` ``~`` + newline) into element lists."""
+    text = data.decode("ascii")
+    assert text.endswith("~\n"), "every segment ends with ~ and a newline"
+    return [seg.split("*") for seg in text.split("~\n") if seg]
+
+
+def tagged(segs: list[list[str]], tag: str) -> list[list[str]]:
+    return [s for s in segs if s[0] == tag]
+
+
+def check_envelopes(segs: list[list[str]]) -> None:
+    """SE01 counts, SE02 = ST02, GE01/GE02 and IEA01/IEA02 agree with their headers."""
+    isa = gs = st = None
+    groups = sets = 0
+    count = 0
+    for seg in segs:
+        tag = seg[0]
+        if st is not None:
+            count += 1
+        if tag == "ISA":
+            isa, groups = seg, 0
+        elif tag == "GS":
+            gs, sets = seg, 0
+            groups += 1
+        elif tag == "ST":
+            st, count = seg, 1
+            sets += 1
+        elif tag == "SE":
+            assert st is not None
+            assert seg[1] == str(count), f"SE01 {seg[1]} != {count}"
+            assert seg[2] == st[2]
+            st = None
+        elif tag == "GE":
+            assert gs is not None
+            assert seg[1:] == [str(sets), gs[6]]
+            gs = None
+        elif tag == "IEA":
+            assert isa is not None
+            assert seg[1:] == [str(groups), isa[13]]
+            isa = None
+    assert isa is None and gs is None and st is None
