@@ -131,6 +131,104 @@ def filter_command(
     logs.get_logger().info("filter.summary", **summary.as_dict())
 
 
+@main.group("rules")
+def rules_group() -> None:
+    """Inspect and check the rulesets."""
+
+
+def _on_date(value: str | None):
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+on_option = click.option("--on", "on", help="Ruleset in force on this date (default: today).")
+rulesets_option = click.option(
+    "--ruleset",
+    type=click.Path(exists=True, path_type=Path),
+    help="A ruleset file or directory (default: rulesets/).",
+)
+
+
+@rules_group.command("list")
+@rulesets_option
+@on_option
+def rules_list(ruleset: Path | None, on: str | None) -> None:
+    """Every rule of the ruleset in force: id, status, summary, source."""
+    from edi_gate.rules.catalog import list_text
+
+    click.echo(list_text(load_engine(ruleset, None), _on_date(on)))
+
+
+@rules_group.command("show")
+@click.argument("rule_id")
+@rulesets_option
+@on_option
+def rules_show(rule_id: str, ruleset: Path | None, on: str | None) -> None:
+    """Everything about one rule, including its reading of the seed."""
+    from edi_gate.rules.catalog import show_text
+
+    try:
+        click.echo(show_text(load_engine(ruleset, None), rule_id.upper(), _on_date(on)))
+    except KeyError:
+        _fail(EXIT_CONFIG, f"no rule {rule_id!r} in the ruleset")
+
+
+@rules_group.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def rules_lint(paths: tuple[Path, ...]) -> None:
+    """Check rulesets (.toml) and rosters (.csv); exit 1 when anything is wrong."""
+    from edi_gate.rules.catalog import lint_text
+
+    report, status = lint_text(list(paths) or None)
+    click.echo(report)
+    sys.exit(status)
+
+
+@main.command("ack")
+@input_argument
+@click.option(
+    "--decisions",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The decisions JSON Lines of a past run over INPUT.",
+)
+@click.option("-o", "--output", "output", default="-", help="The 277CA (default: stdout).")
+@click.option("--control-state", type=click.Path(dir_okay=False, path_type=Path))
+@log_option
+def ack_command(
+    input_path: str, decisions: Path, output: str, control_state: Path | None, log_format: str
+) -> None:
+    """Build the 277CA for INPUT from a decisions file (for replays)."""
+    from edi_gate.acks.ca277 import build_277_from_decisions
+    from edi_gate.acks.state import ControlNumbers
+    from edi_gate.pipeline.outputs import OutputSet
+
+    _setup_logging(log_format)
+    if input_path == "-":
+        raise click.UsageError("ack reads INPUT twice: give a path, not '-'")
+    control = ControlNumbers(state_path=control_state)
+    try:
+        with OutputSet() as outputs:
+            count = build_277_from_decisions(
+                input_path,
+                decisions,
+                outputs.binary(output),
+                control=control,
+                now=datetime.now(UTC),
+            )
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, str(error))
+    except X12Error as error:
+        _fail(EXIT_DATA, str(error))
+    logs.get_logger().info("ack.summary", source=input_path, claims=count)
+
+
 class _DecisionTable:
     """A text sink for decisions JSON Lines that prints them for an analyst, or as they are."""
 
@@ -199,6 +297,192 @@ def check_command(
                 stream.close()
     if failed:
         sys.exit(EXIT_DATA)
+
+
+dir_type = click.Path(file_okay=False, path_type=Path)
+
+
+@main.command("watch")
+@click.argument("inbox", type=dir_type)
+@click.option("--out", required=True, type=dir_type, help="Filtered 837s (NAME.filtered.837).")
+@click.option("--acks", required=True, type=dir_type, help="277CA/999 of senders without outbox.")
+@click.option("--archive", required=True, type=dir_type, help="Inputs once processed.")
+@click.option("--quarantine", required=True, type=dir_type, help="Unreadable or refused inputs.")
+@click.option("--decisions", type=dir_type, help="Decisions JSON Lines (default: --out).")
+@click.option("--work", type=dir_type, help="Job log and claimed files (default: INBOX/.edi-gate).")
+@click.option("--once", is_flag=True, help="Process what is there, then exit (cron, tests).")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Poll every S s.")
+@click.option(
+    "--settle",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Take a file once unchanged for S seconds (at once when renamed into place).",
+)
+@click.option(
+    "--partners",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trading partners TOML (conf/partners.toml): rules and outbox per ISA06 sender.",
+)
+@click.option(
+    "--control-state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Acknowledgment control numbers (default: WORK/control-numbers.json).",
+)
+@ruleset_option
+@roster_option
+@scope_option
+@log_option
+def watch_command(
+    inbox: Path,
+    out: Path,
+    acks: Path,
+    archive: Path,
+    quarantine: Path,
+    decisions: Path | None,
+    work: Path | None,
+    once: bool,
+    interval: float,
+    settle: float,
+    partners: Path | None,
+    control_state: Path | None,
+    ruleset: Path | None,
+    roster: Path | None,
+    scope: str,
+    log_format: str,
+) -> None:
+    """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
+    import signal
+
+    from edi_gate.pipeline.partners import load_partners
+    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.rules.engine import Engine
+
+    _setup_logging(log_format)
+    config = WatchConfig(
+        inbox,
+        out,
+        acks,
+        archive,
+        quarantine,
+        decisions=decisions,
+        work=work,
+        settle=settle,
+        interval=interval,
+        scope=scope,
+        control_state=control_state,
+    )
+    try:
+        book = load_partners(partners) if partners is not None else None
+        router = Router(config, Engine.load, book, ruleset, roster)
+        router.load_all()
+        watcher = Watcher(config, router)
+        watcher.prepare()
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, f"configuration error: {error}")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: watcher.stop())
+    watcher.run(once=once)
+
+
+@main.command("replay")
+@click.argument("archives", nargs=-1, required=True, metavar="ARCHIVE...")
+@click.option("--out", required=True, type=dir_type, help="decisions.jsonl, summary.json/.txt.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool; spark: PySpark (edi-gate[spark]).",
+)
+@click.option("--master", default="local[*]", show_default=True, help="Spark master URL.")
+@click.option(
+    "--compare",
+    nargs=2,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="RULESET_A RULESET_B",
+    help="Report every claim whose decision changes from A to B.",
+)
+@click.option(
+    "--split-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Cut plain files larger than this many MiB at interchange boundaries.",
+)
+@ruleset_option
+@roster_option
+@scope_option
+@log_option
+def replay_command(
+    archives: tuple[str, ...],
+    out: Path,
+    workers: int,
+    engine_name: str,
+    master: str,
+    compare: tuple[Path, Path] | None,
+    split_size: int,
+    ruleset: Path | None,
+    roster: Path | None,
+    scope: str,
+    log_format: str,
+) -> None:
+    """What would a ruleset have done? Files, directories, globs, .gz and .zip archives."""
+    from edi_gate.pipeline import replay as rp
+
+    _setup_logging(log_format)
+    roster_arg = str(roster) if roster else None
+    if compare:
+        spec = rp.EngineSpec(str(compare[0]), roster_arg)
+        other: rp.EngineSpec | None = rp.EngineSpec(str(compare[1]), roster_arg)
+    else:
+        spec, other = rp.EngineSpec(str(ruleset) if ruleset else None, roster_arg), None
+    try:
+        for each in (spec, other):
+            if each is not None:
+                rp._engine(each)  # fail fast, exit 2, before any worker starts
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, f"configuration error: {error}")
+    sources, missing = rp.expand_inputs(archives)
+    units = rp.plan_units(sources, split_size << 20)
+    report = rp.Replay(out, spec, other, write_jsonl=engine_name == "local")
+    report.errors.extend(missing)
+    extra = {"engine": engine_name, "workers": workers}
+    if engine_name == "spark":
+        from edi_gate.pipeline.spark import SparkUnavailable, replay_spark
+
+        try:
+            extra = replay_spark(units, report, scope=scope, master=master)
+        except SparkUnavailable as error:
+            _fail(EXIT_CONFIG, str(error))
+    elif sys.stderr.isatty():
+        sizes = rp.unit_sizes(units)
+        with click.progressbar(
+            length=sum(sizes) or len(units), label="replay", file=sys.stderr
+        ) as bar:
+            rp.replay_local(
+                units,
+                report,
+                scope=scope,
+                workers=workers,
+                progress=lambda r: bar.update(sizes[r.index] or 1),
+            )
+    else:
+        rp.replay_local(units, report, scope=scope, workers=workers)
+    data = report.finish(extra)
+    click.echo(rp.render_report(data), nl=False)
+    logs.get_logger().info(
+        "replay.summary",
+        files=data["files"],
+        files_read=data["files_read"],
+        claims=data["claims"],
+        errors=len(data["errors"]),
+        **data["by_decision"],
+    )
+    if not data["files_read"]:
+        _fail(EXIT_DATA if sources else EXIT_CONFIG, "no input file could be read")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import IO, BinaryIO, Protocol
 
 from edi_gate.logs import get_logger
+from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.x12.errors import SyntaxIssue
 from edi_gate.x12.loops import (
@@ -35,7 +36,6 @@ from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import Segment, SegmentReader
 from edi_gate.x12.writer import FilteredWriter
 
-SCOPES = ("claim", "line")
 # 277CA triple for a claim in a transaction set that failed syntax checks: A3 "returned as
 # unprocessable", 21 "missing or invalid information", entity 41 the submitter who sent it.
 SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY = "A3", "21", "41"
@@ -93,17 +93,6 @@ class Summary:
             "bytes_out": self.bytes_out,
             "seconds": round(self.seconds, 3),
         }
-
-
-def decide(claim: Claim, findings: list[Finding], scope: str) -> Decision:
-    """Claim scope: any finding rejects. Line scope: drop the lines at fault, keep the rest."""
-    if not findings:
-        return Decision(True)
-    if scope == "line" and all(f.line is not None for f in findings):
-        bad = frozenset(f.line for f in findings if f.line is not None)
-        if any(line.number not in bad for line in claim.lines):
-            return Decision(True, findings, bad)
-    return Decision(False, findings)
 
 
 def _number(value: Decimal) -> int | float:

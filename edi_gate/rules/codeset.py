@@ -15,22 +15,34 @@ TAXONOMY_RE = re.compile(r"^[0-9A-Z]{9}X$")
 TAXONOMY_PREFIX_RE = re.compile(r"^[0-9A-Z]{1,9}$")
 
 
+SEEN_LIMIT = 1 << 16
+
+
+def _in_ranges(n: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= n <= hi for lo, hi in ranges)
+
+
 class CodeSet:
     """An immutable set of CPT/HCPCS codes: exact codes plus inclusive numeric ranges."""
 
-    __slots__ = ("codes", "ranges")
+    __slots__ = ("codes", "ranges", "_seen")
 
     def __init__(self, codes: Iterable[str] = (), ranges: Iterable[tuple[int, int]] = ()) -> None:
         self.codes: frozenset[str] = frozenset(codes)
         self.ranges: tuple[tuple[int, int], ...] = tuple(sorted(set(ranges)))
+        self._seen: dict[str, bool] = {}  # range answers, so the hot path is one dict hit
 
     def __contains__(self, code: object) -> bool:
         if code in self.codes:
             return True
-        if self.ranges and isinstance(code, str) and len(code) == 5 and code.isdigit():
-            n = int(code)
-            return any(lo <= n <= hi for lo, hi in self.ranges)
-        return False
+        if not self.ranges or not isinstance(code, str):
+            return False
+        hit = self._seen.get(code)
+        if hit is None:
+            hit = len(code) == 5 and code.isdigit() and _in_ranges(int(code), self.ranges)
+            if len(self._seen) < SEEN_LIMIT:  # bounded: junk codes cannot grow it forever
+                self._seen[code] = hit
+        return hit
 
     def __or__(self, other: CodeSet) -> CodeSet:
         return CodeSet(self.codes | other.codes, self.ranges + other.ranges)

@@ -103,20 +103,26 @@ def _date(value: str, field: str, path: str, line: int) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{field} {value!r} is not a date YYYY-MM-DD", path=path, line=line) from None
+        raise ConfigError(
+            f"{field} {value!r} is not a date YYYY-MM-DD", path=path, line=line
+        ) from None
 
 
 def parse_roster(text: str, path: str = "<roster>") -> Roster:
     """Parse roster CSV text; raises ConfigError naming the file and line of the first problem."""
     lines = text.splitlines()
-    numbered = [(i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    numbered = [
+        (i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     if not numbered:
         return Roster([], path)
     header_line, header_text = numbered[0]
     header = tuple(h.strip().lower() for h in next(csv.reader([header_text])))
     if header != HEADER:
         raise ConfigError(
-            f"header must be {','.join(HEADER)}, found {','.join(header)}", path=path, line=header_line
+            f"header must be {','.join(HEADER)}, found {','.join(header)}",
+            path=path,
+            line=header_line,
         )
     rows: list[RosterRow] = []
     for lineno, text_line in numbered[1:]:

@@ -92,3 +92,52 @@ def test_check_prints_a_table_and_json():
     assert decided == {
         line.split()[0]: line.split()[1] for line in lines if line.startswith("DEMO-")
     }
+
+
+def test_rules_list_show_and_lint(tmp_path: Path):
+    listed = run("rules", "list")
+    assert listed.returncode == 0, listed.stderr
+    ids = [line.split()[0] for line in listed.stdout.decode().splitlines()[1:] if line.strip()]
+    assert {"PRIV003", "MOD001", "CODE001", "GUID001"} <= set(ids)
+    shown = run("rules", "show", "code001")
+    assert shown.returncode == 0 and b"004_2050c99125bda26c.txt" in shown.stdout
+    assert run("rules", "show", "NOPE999").returncode == 2
+    assert run("rules", "lint").returncode == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        (Path(__file__).parents[2] / "rulesets/imaging-2024.toml")
+        .read_text()
+        .replace("[ruleset]", "[ruleset]\nsurprise = 1", 1)
+    )
+    linted = run("rules", "lint", str(bad))
+    assert linted.returncode == 1 and b"surprise" in linted.stdout
+
+
+def test_ack_rebuilds_the_277ca_from_decisions(tmp_path: Path):
+    dec, acks = tmp_path / "d.jsonl", tmp_path / "live.277"
+    assert (
+        run(
+            "filter",
+            str(DEMO),
+            "-o",
+            str(tmp_path / "o"),
+            "--decisions",
+            str(dec),
+            "--acks",
+            str(acks),
+        ).returncode
+        == 0
+    )
+    rebuilt = run("ack", str(DEMO), "--decisions", str(dec), "-o", str(tmp_path / "re.277"))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+
+    def body(path: Path) -> list[str]:
+        # Everything but the envelope lines that carry timestamps and control numbers.
+        return [
+            s
+            for s in path.read_text().split("~\n")
+            if s[:3] not in ("ISA", "GS*", "ST*", "SE*", "GE*", "IEA", "BHT", "DTP", "STC")
+        ]
+
+    assert body(tmp_path / "re.277") == body(acks)
+    assert run("ack", str(DEMO), "--decisions", str(tmp_path / "missing")).returncode == 2

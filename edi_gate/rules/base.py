@@ -1,0 +1,106 @@
+"""What every rule is: an id, its documentation from the ruleset, and a check over one claim.
+
+The logic lives in Python (one module per rule family); the documentation, status triple and
+on/off switch live in the ruleset beside the tables, so a policy analyst reads one file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from edi_gate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from edi_gate.rules.context import ClaimContext
+    from edi_gate.rules.ruleset import Ruleset
+    from edi_gate.x12.model import ServiceLine
+
+MAX_MESSAGE = 264  # STC12 (AN 1/264)
+FAMILY_MODULES = ("privilege", "guidance", "bundling", "addons", "modifiers", "codes")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """A rule's documentation and settings as written in the ruleset."""
+
+    id: str
+    summary: str
+    source: str
+    reading: str
+    category: str
+    status: str
+    enabled: bool = True
+
+
+class Rule:
+    """Base class: subclasses set ``id``/``family``/``needs`` and implement ``check``."""
+
+    id: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    needs: ClassVar[tuple[str, ...]] = ()  # code families the rule reads from the ruleset
+
+    def __init__(self, meta: RuleMeta, ruleset: Ruleset) -> None:
+        self.meta = meta
+        self.ruleset = ruleset
+
+    @property
+    def summary(self) -> str:
+        return self.meta.summary
+
+    @property
+    def source(self) -> str:
+        return self.meta.source
+
+    @property
+    def reading(self) -> str:
+        return self.meta.reading
+
+    @property
+    def enabled(self) -> bool:
+        return self.meta.enabled
+
+    def check(self, ctx: ClaimContext) -> Iterable[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finding(self, ctx: ClaimContext, line: ServiceLine | None, message: str) -> Finding:
+        """A finding with this rule's status pair and the entity the line's provider stands for."""
+        entity = ctx.entity(line) if line is not None else "85"
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 3] + "..."
+        return Finding(
+            rule=self.id,
+            line=line.number if line is not None else None,
+            message=message,
+            category=self.meta.category,
+            status=self.meta.status,
+            entity=entity,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.id}>"
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make a rule implementation known by its id."""
+    if cls.id in REGISTRY and REGISTRY[cls.id] is not cls:
+        raise RuntimeError(f"rule id {cls.id} registered twice")
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Rule]]:
+    """All rule implementations (importing the family modules registers them)."""
+    for name in FAMILY_MODULES:
+        importlib.import_module(f"edi_gate.rules.{name}")
+    return REGISTRY
+
+
+def code_text(line: ServiceLine) -> str:
+    """'71046-TC' style: the code with its modifiers, as a biller sees it on the claim."""
+    return "-".join((line.procedure, *[m for m in line.modifiers if m]))

@@ -1,0 +1,91 @@
+"""Codes rejected on their own: deleted, nonspecific, investigational, not reimbursed (001, 004)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.context import ClaimContext
+from edi_gate.rules.findings import Finding
+
+
+@register
+class DeletedCode(Rule):
+    """Deleted/renumbered codes, from their deletion date (so old archives replay correctly)."""
+
+    id = "CODE001"
+    family = "codes"
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        deleted = ctx.ruleset.deleted
+        for line in ctx.claim.lines:
+            hit = deleted.get(line.procedure)
+            if hit is None:
+                continue
+            replacement, since, _ = hit
+            when = ctx.line_date(line)
+            if since is not None and when is not None and when < since:
+                continue
+            fix = f"bill {replacement}" if replacement else "bill the current code"
+            yield self.finding(
+                ctx,
+                line,
+                f"{code_text(line)}: {line.procedure} was deleted"
+                f"{' on ' + since.isoformat() if since else ''}; {fix}",
+            )
+
+
+@register
+class NonspecificCode(Rule):
+    """Nonspecific HCPCS such as S8042 (low-field MRI): bill the specific CPT code."""
+
+    id = "CODE002"
+    family = "codes"
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        table = ctx.ruleset.nonspecific
+        for line in ctx.claim.lines:
+            instead = table.get(line.procedure)
+            if instead is not None:
+                yield self.finding(
+                    ctx,
+                    line,
+                    f"{code_text(line)}: nonspecific HCPCS {line.procedure} is not accepted; "
+                    f"bill {instead}",
+                )
+
+
+class _FamilyCode(Rule):
+    family = "codes"
+    code_family = ""
+    why = ""
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        fam = ctx.ruleset.family(self.code_family)
+        for line in ctx.claim.lines:
+            if line.procedure in fam:
+                yield self.finding(
+                    ctx, line, self.why.format(ct=code_text(line), code=line.procedure)
+                )
+
+
+@register
+class InvestigationalCode(_FamilyCode):
+    id = "CODE003"
+    needs = ("investigational",)
+    code_family = "investigational"
+    why = (
+        "{ct}: quantitative multiparametric MR analysis ({code}) is investigational and not "
+        "covered; remove the line"
+    )
+
+
+@register
+class OutsideStudyInterpretation(_FamilyCode):
+    id = "CODE004"
+    needs = ("outside_interpretation",)
+    code_family = "outside_interpretation"
+    why = (
+        "{ct}: second interpretation of an outside study (76140) is not reimbursed; remove the "
+        "line (comparison with a prior study is included in the current exam's code)"
+    )

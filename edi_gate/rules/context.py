@@ -1,0 +1,112 @@
+"""Per-claim indexes built once so every rule answers with dict and set lookups."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edi_gate.rules.roster import Roster
+    from edi_gate.rules.ruleset import Ruleset
+    from edi_gate.x12.model import Claim, Provider, ServiceLine
+
+
+class ClaimContext:
+    """A claim with its lines grouped by date of service and provider facts resolved lazily."""
+
+    __slots__ = (
+        "claim",
+        "ruleset",
+        "roster",
+        "office_pos",
+        "dos",
+        "by_date",
+        "codes_by_date",
+        "_tax",
+        "memo",
+    )
+
+    def __init__(
+        self, claim: Claim, ruleset: Ruleset, roster: Roster | None, office_pos: frozenset[str]
+    ) -> None:
+        self.claim = claim
+        self.ruleset = ruleset
+        self.roster = roster
+        self.office_pos = office_pos
+        self.dos: date | None = claim.service_dates[0]
+        self.by_date: dict[date | None, list[ServiceLine]] = {}
+        self.codes_by_date: dict[date | None, set[str]] = {}
+        for line in claim.lines:
+            d = line.service_date or self.dos
+            self.by_date.setdefault(d, []).append(line)
+            self.codes_by_date.setdefault(d, set()).add(line.procedure)
+        self._tax: dict[int, tuple[str, str]] = {}
+        self.memo: dict[object, object] = {}  # per-claim results shared by a family's rules
+
+    # -- dates and neighbours -------------------------------------------------------------
+    def line_date(self, line: ServiceLine) -> date | None:
+        return line.service_date or self.dos
+
+    def same_day_codes(self, line: ServiceLine) -> set[str]:
+        """Codes billed on the claim on this line's date of service (this line's own included)."""
+        return self.codes_by_date.get(self.line_date(line), set())
+
+    def same_day_lines(self, line: ServiceLine) -> list[ServiceLine]:
+        return self.by_date.get(self.line_date(line), [])
+
+    def is_office(self, line: ServiceLine) -> bool:
+        return line.place_of_service in self.office_pos
+
+    # -- providers ------------------------------------------------------------------------
+    def entity(self, line: ServiceLine) -> str:
+        """82 when a rendering loop supplied the line's provider, 85 when it is the billing one."""
+        return "85" if line.rendering.loop == "2000A" else "82"
+
+    def taxonomy(self, line: ServiceLine) -> tuple[str, str]:
+        """(taxonomy, where it came from) for the line's rendering provider, '' when unknown.
+
+        Order: the PRV of the loop that supplied the rendering provider; the roster for that NPI
+        on the date of service; the PRV of a higher loop of the chain (2310B, then 2000A) that
+        names the same NPI. A higher loop naming another NPI describes someone else and is not used.
+        """
+        hit = self._tax.get(line.number)
+        if hit is None:
+            hit = self._resolve(line)
+            self._tax[line.number] = hit
+        return hit
+
+    def _resolve(self, line: ServiceLine) -> tuple[str, str]:
+        prov = line.rendering
+        if prov.taxonomy:
+            return prov.taxonomy.upper(), f"PRV in {prov.loop}"
+        if self.roster is not None and prov.npi:
+            tax = self.roster.taxonomy(prov.npi, self.line_date(line))
+            if tax:
+                return tax, "roster"
+        chain: list[Provider] = []
+        if prov.loop == "2420A" and self.claim.rendering is not None:
+            chain.append(self.claim.rendering)
+        if prov.loop != "2000A":
+            chain.append(self.claim.billing)
+        for other in chain:
+            if other.taxonomy and other.npi and other.npi == prov.npi:
+                return other.taxonomy.upper(), f"PRV in {other.loop}"
+        return "", ""
+
+    def billing_taxonomy(self, line: ServiceLine) -> str:
+        billing = self.claim.billing
+        if billing.taxonomy:
+            return billing.taxonomy.upper()
+        if self.roster is not None and billing.npi:
+            return self.roster.taxonomy(billing.npi, self.line_date(line))
+        return ""
+
+    def has_credential(self, npi: str, credentials: tuple[str, ...], line: ServiceLine) -> str:
+        """The first of ``credentials`` the NPI holds on the line's date, '' when none."""
+        if self.roster is None or not npi:
+            return ""
+        on = self.line_date(line)
+        for cred in credentials:
+            if self.roster.has_credential(npi, cred, on):
+                return cred
+        return ""

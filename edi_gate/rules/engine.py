@@ -1,0 +1,158 @@
+"""The rule engine the pipeline calls: load rulesets and a roster once, evaluate claims fast.
+
+Each claim is judged by the ruleset in force on its date of service (its earliest line date), so
+replaying an old archive applies the rules of that time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import edi_gate
+from edi_gate.errors import ConfigError
+from edi_gate.rules.base import Rule
+from edi_gate.rules.context import ClaimContext
+from edi_gate.rules.findings import Decision, Finding
+from edi_gate.rules.roster import Roster, load_roster
+from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
+from edi_gate.x12.model import Claim
+
+REPO_ROOT = Path(edi_gate.__file__).resolve().parents[1]
+ENV_RULESETS = "EDI_GATE_RULESETS"
+SCOPES = ("claim", "line")
+
+
+def default_rulesets_dir() -> Path:
+    """rulesets/ at the repository root, or the directory/file named by EDI_GATE_RULESETS."""
+    env = os.environ.get(ENV_RULESETS)
+    return Path(env) if env else REPO_ROOT / "rulesets"
+
+
+def default_roster() -> Path:
+    return REPO_ROOT / "conf" / "roster.csv"
+
+
+def ruleset_files(path: Path) -> list[Path]:
+    """The TOML files a path names: itself, or every *.toml in a directory."""
+    if path.is_dir():
+        files = sorted(path.glob("*.toml"))
+        if not files:
+            raise ConfigError("no *.toml ruleset in directory", path=str(path))
+        return files
+    if not path.exists():
+        raise ConfigError("ruleset not found", path=str(path))
+    return [path]
+
+
+class Engine:
+    """Rulesets (by date) plus a roster; ``evaluate`` returns the findings for one claim."""
+
+    def __init__(
+        self,
+        rulesets: list[Ruleset],
+        roster: Roster | None,
+        office_pos: frozenset[str] | None = None,
+        *,
+        pinned: bool = False,
+    ) -> None:
+        if not rulesets:
+            raise ConfigError("no ruleset loaded")
+        problems = overlaps(rulesets)
+        if problems:
+            raise ConfigError(problems[0].message, path=problems[0].path)
+        ids = [r.id for r in rulesets]
+        dup = next((i for i in ids if ids.count(i) > 1), None)
+        if dup:
+            raise ConfigError(f"ruleset id {dup!r} is defined twice")
+        self.rulesets = sorted(rulesets, key=lambda r: r.effective_from or date.min)
+        self.roster = roster
+        self.office_pos_override = office_pos
+        # one ruleset named explicitly (`--ruleset FILE`) applies to every claim, whatever its date
+        self.pinned = pinned and len(self.rulesets) == 1
+        self._by_date: dict[date | None, Ruleset | None] = {}
+
+    @classmethod
+    def load(
+        cls,
+        ruleset: Path | None = None,
+        roster: Path | None = None,
+        *,
+        office_pos: frozenset[str] | None = None,
+    ) -> Engine:
+        """Load rulesets and the roster (default conf/roster.csv when present).
+
+        ``ruleset`` None: every *.toml of rulesets/ (or EDI_GATE_RULESETS), chosen per claim by
+        date of service. A file: that ruleset only, applied to every claim (pinned). A directory:
+        its rulesets, chosen by date. Raises ConfigError naming file, line and reason.
+        """
+        source = Path(ruleset) if ruleset is not None else default_rulesets_dir()
+        sets = [load_ruleset(p) for p in ruleset_files(source)]
+        if roster is not None:
+            ros: Roster | None = load_roster(Path(roster))
+        else:
+            path = default_roster()
+            ros = load_roster(path) if path.exists() else None
+        pinned = ruleset is not None and source.is_file()
+        office = frozenset(office_pos) if office_pos is not None else None
+        return cls(sets, ros, office, pinned=pinned)
+
+    # -- selection ----------------------------------------------------------------------------
+    def ruleset_for(self, on: date | None) -> Ruleset | None:
+        """The ruleset in force on ``on``; with no date, the one in force today (else the latest).
+        None when no ruleset covers the date: the plan had no such edits then. A pinned engine
+        returns its one ruleset for every date."""
+        if self.pinned:
+            return self.rulesets[0]
+        if on in self._by_date:
+            return self._by_date[on]
+        if on is None:
+            hit = self.ruleset_for(date.today()) or self.rulesets[-1]
+        else:
+            hit = next((r for r in self.rulesets if r.covers(on)), None)
+        self._by_date[on] = hit
+        return hit
+
+    @property
+    def current(self) -> Ruleset:
+        return self.ruleset_for(None) or self.rulesets[-1]
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The rules of the ruleset in force today (what `rules list/show` documents)."""
+        return list(self.current.rules)
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def evaluate(self, claim: Claim) -> list[Finding]:
+        """All findings for one claim, ordered by line (claim-level first) then rule id."""
+        rs = self.ruleset_for(claim.service_dates[0])
+        if rs is None:
+            return []
+        office = self.office_pos_override if self.office_pos_override is not None else rs.office_pos
+        ctx = ClaimContext(claim, rs, self.roster, office)
+        findings: list[Finding] = []
+        for rule in rs.rules:
+            if rule.enabled:
+                findings.extend(rule.check(ctx))
+        findings.sort(key=lambda f: (f.line if f.line is not None else -1, f.rule))
+        return findings
+
+
+def decide(claim: Claim, findings: list[Finding], scope: str) -> Decision:
+    """Turn findings into a decision.
+
+    scope "claim": rejected iff any finding. scope "line": lines with line-level findings are
+    removed (``rejected_lines``, LX01 numbers); the claim is rejected only for a claim-level
+    finding or when no line is left (``rejected_lines`` still lists the failing lines then).
+    In claim scope ``rejected_lines`` is always empty: the whole claim goes or stays.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
+    if scope == "claim":
+        return Decision(accepted=not findings, findings=list(findings))
+    bad = frozenset(f.line for f in findings if f.line is not None)
+    claim_level = any(f.line is None for f in findings)
+    remaining = [ln for ln in claim.lines if ln.number not in bad]
+    accepted = not claim_level and (not findings or bool(remaining))
+    return Decision(accepted=accepted, findings=list(findings), rejected_lines=bad)

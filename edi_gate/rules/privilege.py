@@ -1,0 +1,246 @@
+"""Imaging privileging for nonradiologists in the office (seed 000, Imaging Privileging Program).
+
+One assessment per line decides which privileging reason applies, in the order the seed implies:
+exemptions (not imaging, not office, mammography, radiologists and imaging providers) first, then
+missing specialty, non-physician practitioners, service-specific certifications (which override
+the MRI/CT/PET ban for the codes they name, e.g. 77078), the MRI/CT/PET ban, the specialty tables
+and finally the technical-only component. Each PRIV rule reports the lines whose reason is its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.context import ClaimContext
+from edi_gate.rules.findings import Finding
+from edi_gate.x12.model import ServiceLine
+
+ADVANCED = (("mri", "MRI/MRA"), ("ct", "CT/CTA"), ("pet", "PET"))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why a line fails privileging: the rule id and a message for the office's biller."""
+
+    rule: str
+    message: str
+
+
+def assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
+    """The privileging verdict for one line (None = allowed or not subject)."""
+    return _assess(ctx, line)
+
+
+def verdicts(ctx: ClaimContext) -> dict[str, list[tuple[ServiceLine, str]]]:
+    """rule id -> [(line, message)] for the whole claim, computed once and shared by PRIV rules."""
+    hit = ctx.memo.get("privilege")
+    if hit is None:
+        hit = {}
+        for line in ctx.claim.lines:
+            verdict = _assess(ctx, line)
+            if verdict is not None:
+                hit.setdefault(verdict.rule, []).append((line, verdict.message))
+        ctx.memo["privilege"] = hit
+    return hit  # type: ignore[return-value]
+
+
+def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
+    rs = ctx.ruleset
+    code = line.procedure
+    if not ctx.is_office(line) or not rs.is_imaging(code):
+        return None
+    if code in rs.family("mammography"):
+        return (
+            None  # "Mammographies may be performed in an office setting, regardless of specialty"
+        )
+    tax, _ = ctx.taxonomy(line)
+    prov = line.rendering
+    if not tax:
+        return Verdict(
+            "PRIV001",
+            f"{code_text(line)}: rendering provider NPI {prov.npi or '(none)'} ({prov.loop}) "
+            "has no taxonomy (no PRV on the claim, none on the roster); add PRV*PE*PXC with "
+            "the NUCC taxonomy so imaging privileges can be checked",
+        )
+    if tax in rs.mobile.taxonomies:
+        return _mobile(ctx, line, tax)
+    return _privileges(ctx, line, tax, prov.npi, "")
+
+
+def _privileges(
+    ctx: ClaimContext, line: ServiceLine, tax: str, npi: str, prefix: str
+) -> Verdict | None:
+    rs = ctx.ruleset
+    code = line.procedure
+    ct = prefix + code_text(line)
+    if rs.is_radiologist(tax) or tax in rs.imaging_provider_taxonomies:
+        return None
+    spec = rs.describe_taxonomy(tax)
+    if rs.is_npp(tax):
+        return Verdict(
+            "PRIV002",
+            f"{ct}: {spec} holds no office imaging privileges; a privileged physician or a network "
+            "radiologist must perform and bill the study",
+        )
+    for cert in rs.certifications.values():
+        if code in cert.codes and ctx.has_credential(npi, cert.credentials, line):
+            return None  # service-specific privilege: global, overrides the general rules
+    for family, label in ADVANCED:
+        if code in rs.family(family):
+            return Verdict(
+                "PRIV003",
+                f"{ct}: {label} by a nonradiologist, {spec}, is not paid, technical or "
+                "professional; refer the study to a contracted imaging center or hospital",
+            )
+    component = rs.grants_for(tax).get(code)
+    certs = [c for c in rs.certifications.values() if code in c.codes]
+    if component is None:
+        if certs:
+            creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
+            return Verdict(
+                "PRIV006",
+                f"{ct}: not on the privileging tables for {spec}, and no {creds} certification "
+                f"({certs[0].title}) in force on the date of service; send the certificate to "
+                "the plan or refer to a network radiologist",
+            )
+        return Verdict(
+            "PRIV004",
+            f"{ct}: not on the imaging privileging tables for {spec}; a network radiologist or "
+            "imaging provider must perform it",
+        )
+    mods = set(line.modifiers)
+    if component == "technical" and not ("TC" in mods and "26" not in mods):
+        extra = ""
+        if certs:
+            creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
+            extra = f" ({creds} accreditation would allow global)"
+        return Verdict(
+            "PRIV005",
+            f"{ct}: {spec} is privileged for the technical component only; bill {code}-TC and "
+            f"have a network radiologist bill the reading (-26){extra}",
+        )
+    return None
+
+
+def _mobile(ctx: ClaimContext, line: ServiceLine, tax: str) -> Verdict | None:
+    """Mobile imaging takes the privileges of the office it serves, except OB ultrasound, whose
+    interpretation must come from a radiologist or an AIUM-accredited provider."""
+    rs = ctx.ruleset
+    code = line.procedure
+    prov = line.rendering
+    mods = set(line.modifiers)
+    if code in rs.mobile.ob_codes:
+        if "TC" in mods and "26" not in mods:
+            return None
+        if ctx.has_credential(prov.npi, rs.mobile.interpretation_credentials, line):
+            return None
+        creds = "/".join(rs.mobile.interpretation_credentials) or "AIUM"
+        return Verdict(
+            "PRIV008",
+            f"{code_text(line)}: OB ultrasound by a mobile imaging provider ({tax}) must be read "
+            f"by a network radiologist or a {creds}-accredited provider; bill {code}-TC or put the "
+            f"{creds} accreditation on the roster",
+        )
+    billing = ctx.claim.billing
+    office_tax = ctx.billing_taxonomy(line)
+    if not office_tax or billing.npi == prov.npi or office_tax in rs.mobile.taxonomies:
+        return Verdict(
+            "PRIV008",
+            f"{code_text(line)}: a mobile imaging provider ({tax}) has the privileges of the "
+            "office it serves, which this claim does not identify; bill under the office's "
+            "privileged provider (2000A with its PRV)",
+        )
+    return _privileges(ctx, line, office_tax, billing.npi, "mobile imaging for office, ")
+
+
+class _PrivilegeRule(Rule):
+    family = "privilege"
+    needs = ("mammography", "mri", "ct", "pet")
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        for line, message in verdicts(ctx).get(self.id, ()):
+            yield self.finding(ctx, line, message)
+
+
+@register
+class UnknownSpecialty(_PrivilegeRule):
+    """Office imaging line whose rendering provider has no taxonomy anywhere."""
+
+    id = "PRIV001"
+
+
+@register
+class NonPhysicianPractitioner(_PrivilegeRule):
+    """Nurse practitioners, physician assistants and other 36* taxonomies hold no privileges."""
+
+    id = "PRIV002"
+
+
+@register
+class AdvancedImagingNonRadiologist(_PrivilegeRule):
+    """MRI/MRA, CT/CTA and PET by a nonradiologist: neither component is paid."""
+
+    id = "PRIV003"
+
+
+@register
+class NotPrivileged(_PrivilegeRule):
+    """The code is on none of the provider's specialty tables."""
+
+    id = "PRIV004"
+
+
+@register
+class TechnicalOnly(_PrivilegeRule):
+    """Technical-only tables: the line must carry TC."""
+
+    id = "PRIV005"
+
+
+@register
+class CertificationRequired(_PrivilegeRule):
+    """Service-specific codes need the credential on file on the date of service."""
+
+    id = "PRIV006"
+
+
+@register
+class MobileImaging(_PrivilegeRule):
+    """Mobile imaging: the office's privileges; OB ultrasound read by radiologist or AIUM."""
+
+    id = "PRIV008"
+
+
+@register
+class PriorAuthorization(Rule):
+    """Echocardiography and nuclear cardiology codes need a prior authorization number."""
+
+    id = "PRIV007"
+    family = "privilege"
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        rs = ctx.ruleset
+        if ctx.claim.prior_authorization:
+            return
+        for line in ctx.claim.lines:
+            if (
+                line.procedure in rs.prior_auth_codes
+                and ctx.is_office(line)
+                and not line.prior_authorization
+            ):
+                title = next(
+                    (
+                        t.title
+                        for t in rs.tables.values()
+                        if t.prior_authorization and line.procedure in t.codes
+                    ),
+                    "this code",
+                )
+                yield self.finding(
+                    ctx,
+                    line,
+                    f"{code_text(line)}: {title} requires prior authorization (Evolent/RadMD); "
+                    "add the authorization number as REF*G1 on the claim or the line",
+                )
