@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+# Bump when the output for a given (claims, seed) changes, so cached bench files are regenerated.
+GENERATOR_VERSION = 1
+
 # --------------------------------------------------------------------------------------------
-# Reference data (codes from the policy seeds and /work/shared/reference; NUCC v25.1 taxonomies)
+# Reference data (codes from the policy seeds and shared/reference; NUCC v25.1 taxonomies)
 # --------------------------------------------------------------------------------------------
 
 TAXONOMY: dict[str, str] = {

@@ -17,7 +17,11 @@ from edi_gate.rules.findings import Finding
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
-CORPUS = Path(os.environ.get("EDI_GATE_CORPUS", REPO.parent / "shared" / "corpus"))
+# The shared material (corpus, seeds, reference notes) sits beside the repository.
+SHARED = Path(os.environ.get("EDI_GATE_SHARED", REPO.parent / "shared"))
+CORPUS = SHARED / "corpus"
+SEEDS = SHARED / "seeds"
+REFERENCE = SHARED / "reference"
 X12VALID = Path(sys.executable).with_name("x12valid")
 
 

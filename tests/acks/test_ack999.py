@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from edi_gate.acks.ack999 import Ack999Writer
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.x12.errors import SyntaxIssue
+from tests.helpers import CORPUS
 
 from .factory import NOW, check_envelopes, envelope, segments, tagged
 
 Oracle = Callable[..., list[str]]
-CORPUS = Path("/work/shared/corpus")
 
 
 def issue(

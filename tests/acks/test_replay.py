@@ -12,11 +12,13 @@ import pytest
 from edi_gate.acks.ca277 import build_277_from_decisions, decision_from_record
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.errors import ConfigError
+from tests.helpers import REFERENCE
 
 from .factory import NOW, segments
 
 Oracle = Callable[..., list[str]]
-MINIMAL = Path("/work/shared/reference/837p_minimal.x12")
+
+MINIMAL = REFERENCE / "837p_minimal.x12"
 pytestmark = pytest.mark.skipif(not MINIMAL.is_file(), reason="shared reference missing")
 
 

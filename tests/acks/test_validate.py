@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edi_gate.acks.validate import pyx12_errors
+from tests.helpers import REFERENCE
 
-REFERENCE = Path("/work/shared/reference")
 needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared reference missing")
 
 

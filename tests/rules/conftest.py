@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from edi_gate.rules.roster import parse_roster
 from edi_gate.rules.ruleset import Ruleset, load_ruleset
 
 RULESET = REPO_ROOT / "rulesets" / "imaging-2024.toml"
-SEEDS = Path("/work/shared/seeds")
 HEADER = "npi,taxonomy,credential,effective,expires\n"
 
 

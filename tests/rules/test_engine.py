@@ -88,7 +88,7 @@ class TestSelection:
         assert two.ruleset_for(date(2019, 12, 31)) is None
         assert two.ruleset_for(date(2020, 1, 1)).id == "minimal-2020"
         assert two.ruleset_for(date(2022, 12, 31)).id == "minimal-2020"
-        assert two.ruleset_for(date(2023, 6, 1)) is None
+        assert two.ruleset_for(date(2023, 1, 1)).id == "imaging-2024.05"
         assert two.ruleset_for(date(2024, 5, 17)).id == "imaging-2024.05"
         assert two.ruleset_for(date(2031, 1, 1)).id == "imaging-2024.05"
 

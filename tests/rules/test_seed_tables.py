@@ -14,9 +14,10 @@ import pytest
 
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.roster import parse_roster
+from tests.helpers import SEEDS
 
 from .claims import RENDERING_NPI, claim, line
-from .conftest import HEADER, SEEDS
+from .conftest import HEADER
 
 SEED = SEEDS / "000_4dc46159c9e0cd50.txt"
 ROW = re.compile(r"^([0-9]{5}|[A-Z][0-9]{4})\*?\t")
