@@ -2,34 +2,47 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
+OUT := fixtures/out
 
-.PHONY: demo test lint bench fuzz clean venv
+.PHONY: demo test lint bench fuzz clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-venv: $(STAMP)
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
 
-demo: $(STAMP)
-	mkdir -p fixtures/out
-	$(BIN)/edi-gate filter fixtures/demo.837 -o fixtures/out/demo.filtered.837 \
-		--acks fixtures/out/demo.277ca --ack999 fixtures/out/demo.999 \
-		--decisions fixtures/out/demo.decisions.jsonl --log-format console
+# The test extras, PySpark for the replay engine test, and the system packages the pipeline
+# tests need (OpenSSH's sshd and sftp, a Java runtime), each installed only when missing.
+$(TEST_STAMP): pyproject.toml scripts/install-test-deps.sh | $(BIN)/python
+	scripts/install-test-deps.sh
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	touch $@ $(DEMO_STAMP)
 
-test: $(STAMP)
-	$(BIN)/ruff check edi_gate tests bench
-	$(BIN)/python -m pytest
+demo: $(DEMO_STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/edi-gate filter fixtures/demo.837 -o $(OUT)/demo.filtered.837 \
+		--acks $(OUT)/demo.277ca --ack999 $(OUT)/demo.999 \
+		--decisions $(OUT)/demo.decisions.jsonl --log-format console
+	@echo "outputs in $(OUT)/"
 
-lint: $(STAMP)
-	$(BIN)/ruff check edi_gate tests bench
-	$(BIN)/ruff format --check edi_gate tests bench
+test: $(TEST_STAMP)
+	$(BIN)/ruff check edi_gate tests bench fuzz
+	EDI_GATE_REQUIRE_SPARK=1 $(BIN)/python -m pytest
 
-bench: $(STAMP)
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check edi_gate tests bench fuzz
+	$(BIN)/ruff format --check edi_gate tests bench fuzz
+
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
 
+fuzz: $(TEST_STAMP)
+	$(BIN)/python -m fuzz.run --minutes 10
+
 clean:
-	rm -rf $(VENV) fixtures/out bench/out bench/data .pytest_cache
+	rm -rf $(VENV) $(OUT) bench/out bench/data .pytest_cache

@@ -9,6 +9,7 @@ as `SyntaxIssue`s on its `TransactionEnd`, so the caller can reject just that se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -125,9 +126,19 @@ Event = (
 )
 
 
+# An X12 R (decimal) value: optional minus, digits with at most one point, no exponent, 18 digits
+# at most (plus sign and point). Anything else (NaN, Infinity, 1E+999999) reads as -1: not a number.
+_R_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
+MAX_NUMBER_LENGTH = 20
+
+
 def _decimal(raw: str) -> Decimal:
+    if not raw:
+        return Decimal(0)
+    if len(raw) > MAX_NUMBER_LENGTH or not _R_NUMBER.fullmatch(raw):
+        return Decimal(-1)
     try:
-        return Decimal(raw) if raw else Decimal(0)
+        return Decimal(raw)
     except InvalidOperation:
         return Decimal(-1)
 
@@ -245,7 +256,9 @@ class EventReader:
                     continue
                 txn.position = st_position
                 if header is not None:
-                    if tag != b"HL":
+                    # A CLM before the first HL ends the header too: it becomes a claim (rejected
+                    # with its set) instead of slipping through undecided as a header segment.
+                    if tag != b"HL" and tag != b"CLM":
                         self._check_tag(txn, segment)
                         header.append(segment)
                         self._read_header(txn, segment)
@@ -429,8 +442,9 @@ class EventReader:
 
     def _check_tag(self, txn: _Transaction, segment: Segment) -> None:
         if segment.tag not in KNOWN_837P_TAGS:
-            start = segment.text[:12].decode("latin-1", "replace")
-            self._issue(txn, segment, f"unrecognized segment id in {start!r}", "1")
+            # Quote the id only: what follows it may be patient data, and messages reach logs.
+            tag = segment.tag[:8].decode("latin-1", "replace")
+            self._issue(txn, segment, f"unrecognized segment id {tag!r}", "1")
 
     def _check_trailer(
         self, st: Segment, se: Segment, count: int, issues: list[SyntaxIssue]
@@ -584,16 +598,17 @@ class EventReader:
         tag = segment.tag
         subloop, line = state
         elements = segment.elements
+        first = elements[1] if len(elements) > 1 else b""  # a bare 'REF~' has no 01 element
         if line is not None and subloop == "2400":
             if tag == b"SV1":
                 self._read_sv1(txn, claim, line, segment)
                 return
             if tag == b"DTP":
-                if elements[1] == b"472":
+                if first == b"472":
                     self._read_service_date(txn, line, segment)
                 return
             if tag == b"REF":
-                qualifier = elements[1]
+                qualifier = first
                 if qualifier == b"6R":
                     line.line_control = segment.element(2)
                 elif qualifier == b"G1":
@@ -602,7 +617,7 @@ class EventReader:
         if tag == b"LX":
             state[0], state[1] = "2400", self._open_line(txn, claim, segment)
         elif tag == b"NM1":
-            is_82 = elements[1] == b"82"
+            is_82 = first == b"82"
             if line is None:
                 if is_82 and subloop in ("2300", "2310"):
                     claim.rendering = _provider("2310B", segment)
@@ -623,7 +638,7 @@ class EventReader:
             state[0] = "2320"
         elif tag == b"REF":
             if line is None and subloop == "2300":
-                qualifier = elements[1]
+                qualifier = first
                 if qualifier == b"G1":
                     claim.prior_authorization = segment.element(2)
                 elif qualifier == b"D9":

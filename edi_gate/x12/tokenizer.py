@@ -153,8 +153,8 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
 def _describe_garbage(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:16]:
         return "input looks UTF-16 encoded (NUL bytes); X12 must be an 8-bit encoding"
-    shown = data[:20].decode("latin-1", "replace")
-    return f"expected an ISA interchange header, found {shown!r}"
+    shown = data[:8].decode("latin-1", "replace")  # a few bytes: enough to tell, too few to leak
+    return f"expected an ISA interchange header, found {shown!r}..."
 
 
 class SegmentReader:

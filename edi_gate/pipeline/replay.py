@@ -1,0 +1,666 @@
+"""`edi-gate replay`: what would this ruleset have done to an archive of 837s?
+
+Why: before a ruleset goes live, analysts need its effect on months of real traffic: how many
+claims it rejects, for which rules, specialties and months, and (``--compare A B``) exactly which
+claims change decision and why. Archives are large, so the work is split into independent units
+and spread over processes (``--engine local``) or a Spark cluster (``--engine spark``).
+
+Units: every EDI stream (a file, a ``.gz`` file, a ``.zip`` member) is a unit; a plain file
+larger than ``split_size`` is cut at interchange (ISA) boundaries found by a byte scan
+(:mod:`edi_gate.pipeline.isa`), each piece parsed on its own. The cut depends only on the file,
+never on the worker count, and results are written in unit order, so the output is the same
+byte for byte whatever ``--workers`` or engine.
+
+Positions: a worker numbers claims from 1 within its unit; the writer adds the number of claims
+of the earlier units of the same file, so ``position`` is the claim's ordinal in its file.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import re
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from edi_gate.errors import X12Error
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, decide
+from edi_gate.pipeline.isa import byte_ranges
+from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.rules.findings import SYNTAX_RULE, Decision
+from edi_gate.x12.model import Claim
+
+DEFAULT_SPLIT_SIZE = 8 << 20  # big enough that per-unit overhead is noise, small enough to spread
+TOP_REJECTED = 20
+UNKNOWN = "unknown"
+_POSITION = re.compile(rb'"position":(\d+)')
+_SKIP_NAMES = (".DS_Store",)
+
+
+# -- what to read ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """How a worker loads its rule engine (engines are not sent between processes, paths are)."""
+
+    ruleset: str | None = None
+    roster: str | None = None
+
+    def load(self) -> RuleEngine:
+        from edi_gate.rules.engine import Engine
+
+        return Engine.load(
+            Path(self.ruleset) if self.ruleset else None, Path(self.roster) if self.roster else None
+        )
+
+    @property
+    def label(self) -> str:
+        return self.ruleset or "default rulesets"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One EDI stream: a plain file, a gzip file, or one member of a zip archive."""
+
+    name: str  # what decisions and errors call it: the path, or "archive.zip!member"
+    path: str
+    member: str | None = None
+
+    def open(self) -> BinaryIO:
+        if self.member is not None:
+            archive = zipfile.ZipFile(self.path)  # noqa: SIM115 - closed with the member stream
+            stream = archive.open(self.member)
+            return _Closing(stream, archive)  # type: ignore[return-value]
+        if self.path.endswith(".gz"):
+            return gzip.open(self.path, "rb")  # type: ignore[return-value]
+        return open(self.path, "rb")  # noqa: SIM115 - the caller closes it
+
+    @property
+    def splittable(self) -> bool:
+        return self.member is None and not self.path.endswith(".gz")
+
+
+class _Closing(io.RawIOBase):
+    """A zip member stream that closes its archive too."""
+
+    def __init__(self, stream: IO[bytes], archive: zipfile.ZipFile) -> None:
+        self.stream, self.archive = stream, archive
+
+    def read(self, size: int = -1) -> bytes:
+        return self.stream.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.stream.close()
+        self.archive.close()
+        super().close()
+
+
+class _Range(io.RawIOBase):
+    """Bytes [start, end) of a file: one unit of a split file."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self.handle = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.handle.seek(start)
+        self.left = end - start
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.handle.read(size)
+        self.left -= len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """A piece of work for one worker: a whole stream, or bytes [start, end) of a plain file."""
+
+    index: int
+    source: Source
+    part: int = 0
+    start: int = 0
+    end: int | None = None
+
+    def open(self) -> BinaryIO:
+        if self.end is None:
+            return self.source.open()
+        return _Range(self.source.path, self.start, self.end)  # type: ignore[return-value]
+
+
+def _is_edi_candidate(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.name not in _SKIP_NAMES
+
+
+def expand_inputs(arguments: Iterable[str]) -> tuple[list[Source], list[dict[str, str]]]:
+    """Sources named by files, directories (recursive), globs, .gz files and .zip archives, in a
+    stable order (arguments as given, directory contents sorted). Missing ones become errors."""
+    sources: list[Source] = []
+    errors: list[dict[str, str]] = []
+    for argument in arguments:
+        if glob.has_magic(argument):
+            matches = sorted(glob.glob(argument, recursive=True))
+            if not matches:
+                errors.append({"source": argument, "error": "no file matches this pattern"})
+            paths = [Path(m) for m in matches]
+        else:
+            paths = [Path(argument)]
+        for path in paths:
+            if path.is_dir():
+                files = sorted(p for p in path.rglob("*") if _is_edi_candidate(p))
+            elif path.is_file():
+                files = [path]
+            else:
+                errors.append({"source": str(path), "error": "no such file or directory"})
+                continue
+            for file in files:
+                sources.extend(_sources_of(file, errors))
+    return sources, errors
+
+
+def _sources_of(path: Path, errors: list[dict[str, str]]) -> list[Source]:
+    if path.suffix.lower() != ".zip":
+        return [Source(str(path), str(path))]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(
+                info.filename
+                for info in archive.infolist()
+                if not info.is_dir() and not Path(info.filename).name.startswith(".")
+            )
+    except (zipfile.BadZipFile, OSError) as error:
+        errors.append({"source": str(path), "error": f"not a readable zip archive: {error}"})
+        return []
+    return [Source(f"{path}!{member}", str(path), member) for member in members]
+
+
+def plan_units(sources: list[Source], split_size: int = DEFAULT_SPLIT_SIZE) -> list[WorkUnit]:
+    """The units of work, in output order; large plain files cut at ISA boundaries."""
+    units: list[WorkUnit] = []
+    for source in sources:
+        if not source.splittable:
+            units.append(WorkUnit(len(units), source))
+            continue
+        try:
+            ranges = list(byte_ranges(source.path, split_size))
+        except OSError:
+            ranges = [(0, 0)]  # let the worker report why it cannot read the file
+        if len(ranges) == 1:
+            units.append(WorkUnit(len(units), source))
+            continue
+        for part, (start, end) in enumerate(ranges):
+            units.append(WorkUnit(len(units), source, part, start, end))
+    return units
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+def _bucket() -> Counter[str]:
+    return Counter()
+
+
+@dataclass
+class Stats:
+    """The summary tallies of one ruleset: additive, so units are counted apart and merged."""
+
+    claims: int = 0
+    by_decision: Counter[str] = field(default_factory=Counter)
+    lines_removed: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)  # claims with a finding of the rule
+    by_taxonomy: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
+    by_month: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
+    rejected_codes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Count one decision record (the JSON of :func:`decision_record`)."""
+        label = record["decision"]
+        rejected = label == "rejected"
+        self.claims += 1
+        self.by_decision[label] += 1
+        for rule in {f["rule"] for f in record["findings"]}:
+            self.by_rule[rule] += 1
+        taxonomies = {line["taxonomy"] or UNKNOWN for line in record["lines"]} or {UNKNOWN}
+        for taxonomy in taxonomies:
+            self.by_taxonomy[taxonomy]["claims"] += 1
+            self.by_taxonomy[taxonomy]["rejected"] += rejected
+        month = (record.get("service_date") or "")[:7] or UNKNOWN
+        self.by_month[month]["claims"] += 1
+        self.by_month[month]["rejected"] += rejected
+        for line in record["lines"]:
+            if line["decision"] == "rejected":
+                self.rejected_codes[line["procedure"] or UNKNOWN] += 1
+                if not rejected:
+                    self.lines_removed += 1
+
+    def merge(self, other: Stats) -> None:
+        self.claims += other.claims
+        self.by_decision.update(other.by_decision)
+        self.lines_removed += other.lines_removed
+        self.by_rule.update(other.by_rule)
+        pairs = ((self.by_taxonomy, other.by_taxonomy), (self.by_month, other.by_month))
+        for mine, theirs in pairs:
+            for key, counts in theirs.items():
+                mine[key].update(counts)
+        self.rejected_codes.update(other.rejected_codes)
+
+    def as_dict(self) -> dict[str, Any]:
+        def table(buckets: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
+            return {
+                key: {"claims": c["claims"], "rejected": c["rejected"]}
+                for key, c in sorted(buckets.items())
+            }
+
+        top = sorted(self.rejected_codes.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REJECTED]
+        return {
+            "claims": self.claims,
+            "by_decision": dict(sorted(self.by_decision.items())),
+            "lines_removed": self.lines_removed,
+            "by_rule": dict(sorted(self.by_rule.items())),
+            "by_taxonomy": table(self.by_taxonomy),
+            "by_month": table(self.by_month),
+            "top_rejected_codes": [{"code": c, "lines": n} for c, n in top],
+        }
+
+
+# -- one unit ----------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitResult:
+    """What a worker sends back: decisions (JSON Lines, positions relative to the unit), the
+    changes between two rulesets, tallies, or the error that stopped the unit."""
+
+    index: int
+    source: str
+    part: int
+    claims: int = 0
+    decisions: bytes = b""
+    changes: bytes = b""
+    stats: Stats = field(default_factory=Stats)
+    stats_b: Stats | None = None
+    error: str | None = None
+    byte_range: tuple[int, int | None] | None = None
+
+
+class _PairEngine:
+    """Evaluates ruleset A for the filter, and ruleset B on the side for ``--compare``."""
+
+    def __init__(self, a: RuleEngine, b: RuleEngine, scope: str) -> None:
+        self.a, self.b, self.scope = a, b, scope
+        self.b_decisions: dict[int, Decision] = {}
+
+    def evaluate(self, claim: Claim):
+        self.b_decisions[claim.ordinal] = decide(claim, self.b.evaluate(claim), self.scope)
+        return self.a.evaluate(claim)
+
+
+def _rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    """Ruleset B's record for a claim, from ruleset A's record and B's decision."""
+    other = dict(record)
+    other["decision"] = decision.label
+    other["findings"] = [f.as_dict() for f in decision.findings]
+    other["lines"] = [
+        dict(
+            line,
+            decision="rejected"
+            if not decision.accepted or line["line"] in decision.rejected_lines
+            else "accepted",
+        )
+        for line in record["lines"]
+    ]
+    return other
+
+
+def _change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
+    lines_a = [ln["line"] for ln in a["lines"] if ln["decision"] == "rejected"]
+    lines_b = [ln["line"] for ln in b["lines"] if ln["decision"] == "rejected"]
+    if a["decision"] == b["decision"] and lines_a == lines_b:
+        return None
+    rules_a = sorted({f["rule"] for f in a["findings"]})
+    rules_b = sorted({f["rule"] for f in b["findings"]})
+    return {
+        "source": a["source"],
+        "position": a["position"],
+        "claim": a["claim"],
+        "service_date": a["service_date"],
+        "a": a["decision"],
+        "b": b["decision"],
+        "rejected_lines_a": lines_a,
+        "rejected_lines_b": lines_b,
+        "rules_added": [r for r in rules_b if r not in rules_a],
+        "rules_removed": [r for r in rules_a if r not in rules_b],
+        "findings_a": a["findings"],
+        "findings_b": b["findings"],
+    }
+
+
+_ENGINES: dict[EngineSpec, RuleEngine] = {}
+
+
+def _engine(spec: EngineSpec) -> RuleEngine:
+    """One engine per spec per process: loading rulesets costs more than a small unit."""
+    if spec not in _ENGINES:
+        _ENGINES[spec] = spec.load()
+    return _ENGINES[spec]
+
+
+def process_unit(
+    unit: WorkUnit,
+    spec: EngineSpec,
+    compare_with: EngineSpec | None = None,
+    scope: str = "claim",
+    engines: tuple[RuleEngine, RuleEngine | None] | None = None,
+) -> UnitResult:
+    """Decide every claim of one unit. X12 that cannot be read makes the unit an error: its
+    claims are not counted (a half-read interchange would be a half-truth)."""
+    result = UnitResult(
+        unit.index,
+        unit.source.name,
+        unit.part,
+        byte_range=(unit.start, unit.end) if unit.end is not None else None,
+    )
+    if engines is not None:
+        engine_a, engine_b = engines
+    else:
+        engine_a = _engine(spec)
+        engine_b = _engine(compare_with) if compare_with is not None else None
+    pair = _PairEngine(engine_a, engine_b, scope) if engine_b is not None else None
+    buffer = io.StringIO()
+    try:
+        with unit.open() as stream:
+            FilterRun(pair or engine_a, scope=scope, decisions=buffer).run(stream, unit.source.name)
+    except X12Error as error:
+        where = f"{error.source}: "
+        result.error = str(error).removeprefix(where) if error.source else str(error)
+        return result
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        result.error = f"{unit.source.name}: cannot read: {error}"
+        return result
+    text = buffer.getvalue()
+    changes: list[str] = []
+    stats_b = Stats() if pair is not None else None
+    for line in text.splitlines():
+        record = json.loads(line)
+        result.stats.add(record)
+        if pair is not None and stats_b is not None:
+            syntax = any(f["rule"] == SYNTAX_RULE for f in record["findings"])
+            other = record if syntax else _rebuild(record, pair.b_decisions[record["position"]])
+            stats_b.add(other)
+            change = _change(record, other)
+            if change is not None:
+                changes.append(json.dumps(change, separators=(",", ":")))
+        result.claims += 1
+    result.decisions = text.encode("utf-8")
+    result.changes = ("\n".join(changes) + "\n").encode() if changes else b""
+    result.stats_b = stats_b
+    return result
+
+
+def shift_positions(blob: bytes, offset: int) -> bytes:
+    """Make unit-relative positions file-relative (``"position"`` is only ever a key here)."""
+    if not offset or not blob:
+        return blob
+    return _POSITION.sub(lambda m: b'"position":%d' % (int(m.group(1)) + offset), blob)
+
+
+# -- running units -----------------------------------------------------------------------------
+
+_WORKER_ARGS: tuple[EngineSpec, EngineSpec | None, str] | None = None
+
+
+def _init_worker(spec: EngineSpec, compare_with: EngineSpec | None, scope: str) -> None:
+    global _WORKER_ARGS
+    _WORKER_ARGS = (spec, compare_with, scope)
+    _engine(spec)
+    if compare_with is not None:
+        _engine(compare_with)
+
+
+def _work(unit: WorkUnit) -> UnitResult:
+    assert _WORKER_ARGS is not None
+    return process_unit(unit, *_WORKER_ARGS)
+
+
+def run_local(
+    units: list[WorkUnit],
+    spec: EngineSpec,
+    compare_with: EngineSpec | None,
+    scope: str,
+    workers: int,
+) -> Iterator[UnitResult]:
+    """Results in unit order. One worker runs in this process; more use a process pool with a
+    bounded number of units in flight, so memory stays flat on any archive size."""
+    if workers <= 1 or len(units) <= 1:
+        for unit in units:
+            yield process_unit(unit, spec, compare_with, scope)
+        return
+    window = workers * 2
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(spec, compare_with, scope)
+    ) as pool:
+        pending: dict[int, Future[UnitResult]] = {}
+        queue = iter(units)
+        next_index = 0
+        for unit in queue:
+            pending[unit.index] = pool.submit(_work, unit)
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.pop(next_index).result()
+            next_index += 1
+            unit = next(queue, None)
+            if unit is not None:
+                pending[unit.index] = pool.submit(_work, unit)
+            yield result
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+@dataclass
+class Replay:
+    """Merges unit results in order: positions, decisions/changes files, tallies and errors."""
+
+    out: Path
+    spec: EngineSpec
+    compare_with: EngineSpec | None = None
+    write_jsonl: bool = True
+    stats: Stats = field(default_factory=Stats)
+    stats_b: Stats | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    sources_read: set[str] = field(default_factory=set)
+    sources_seen: set[str] = field(default_factory=set)
+    changes: int = 0
+    transitions: Counter[str] = field(default_factory=Counter)
+    _offsets: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._outputs = OutputSet(mode=0o644)
+        self._decisions = (
+            self._outputs.binary(self.out / "decisions.jsonl") if self.write_jsonl else None
+        )
+        self._changes = (
+            self._outputs.binary(self.out / "changes.jsonl")
+            if self.write_jsonl and self.compare_with is not None
+            else None
+        )
+        if self.compare_with is not None:
+            self.stats_b = Stats()
+
+    def offset_of(self, result: UnitResult) -> int:
+        """Claims of the earlier units of the same file (results must come in unit order)."""
+        return self._offsets[result.source]
+
+    def add(self, result: UnitResult) -> None:
+        self.sources_seen.add(result.source)
+        if result.error is not None:
+            error: dict[str, Any] = {"source": result.source, "error": result.error}
+            if result.byte_range is not None:
+                error["part"] = result.part
+                error["bytes"] = list(result.byte_range)
+            self.errors.append(error)
+            return
+        self.sources_read.add(result.source)
+        offset = self._offsets[result.source]
+        self._offsets[result.source] += result.claims
+        self.stats.merge(result.stats)
+        if self.stats_b is not None and result.stats_b is not None:
+            self.stats_b.merge(result.stats_b)
+        if self._decisions is not None:
+            self._decisions.write(shift_positions(result.decisions, offset))
+        if result.changes:
+            for line in result.changes.splitlines():
+                change = json.loads(line)
+                self.changes += 1
+                self.transitions[f"{change['a']} -> {change['b']}"] += 1
+            if self._changes is not None:
+                self._changes.write(shift_positions(result.changes, offset))
+
+    def abort(self) -> None:
+        self._outputs.abort()
+
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "ruleset": self.spec.label,
+            "files": len(self.sources_seen | {e["source"] for e in self.errors}),
+            "files_read": len(self.sources_read),
+            **self.stats.as_dict(),
+            "errors": self.errors,
+        }
+        if self.compare_with is not None and self.stats_b is not None:
+            data["compare"] = {
+                "a": self.spec.label,
+                "b": self.compare_with.label,
+                "b_summary": self.stats_b.as_dict(),
+                "changed_claims": self.changes,
+                "transitions": dict(sorted(self.transitions.items())),
+            }
+        return data
+
+    def finish(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write summary.json and summary.txt next to the decisions; commit them all together."""
+        data = self.summary()
+        if extra:
+            data.update(extra)
+        self._outputs.text(self.out / "summary.json").write(
+            json.dumps(data, indent=2, sort_keys=False) + "\n"
+        )
+        self._outputs.text(self.out / "summary.txt").write(render_report(data))
+        self._outputs.commit()
+        return data
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def _stats_lines(stats: dict[str, Any]) -> list[str]:
+    claims = stats["claims"]
+    lines = [f"Claims: {claims}"]
+    for label, count in stats["by_decision"].items():
+        lines.append(f"  {label:<28} {count:>9}  {_percent(count, claims)}")
+    if stats["lines_removed"]:
+        lines.append(f"  lines removed (line scope)   {stats['lines_removed']:>9}")
+    lines.append("")
+    lines.append("Claims by rule:")
+    for rule, count in sorted(stats["by_rule"].items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {rule:<28} {count:>9}  {_percent(count, claims)}")
+    for title, key in (
+        ("rendering specialty (taxonomy)", "by_taxonomy"),
+        ("month of service", "by_month"),
+    ):
+        lines.append("")
+        lines.append(f"Claims by {title}:")
+        lines.append(f"  {'':<28} {'claims':>9} {'rejected':>9}")
+        for name, counts in stats[key].items():
+            lines.append(
+                f"  {name:<28} {counts['claims']:>9} {counts['rejected']:>9}  "
+                f"{_percent(counts['rejected'], counts['claims'])}"
+            )
+    lines.append("")
+    lines.append("Top rejected procedure codes (lines):")
+    for row in stats["top_rejected_codes"]:
+        lines.append(f"  {row['code']:<28} {row['lines']:>9}")
+    return lines
+
+
+def render_report(data: dict[str, Any]) -> str:
+    """The readable summary (the same numbers as summary.json)."""
+    lines = [
+        f"edi-gate replay: {data['ruleset']}",
+        f"Files: {data['files']} ({data['files_read']} read, {len(data['errors'])} errors)",
+        "",
+        *_stats_lines(data),
+    ]
+    if "compare" in data:
+        compare = data["compare"]
+        lines += [
+            "",
+            f"Compare: A = {compare['a']}, B = {compare['b']}",
+            f"Claims whose decision changes: {compare['changed_claims']}",
+        ]
+        for transition, count in compare["transitions"].items():
+            lines.append(f"  {transition:<28} {count:>9}")
+        lines += ["", "Under B:", *("  " + line for line in _stats_lines(compare["b_summary"]))]
+    if data["errors"]:
+        lines += ["", "Errors:"]
+        for error in data["errors"]:
+            lines.append(f"  {error['source']}: {error['error']}")
+    return "\n".join(lines) + "\n"
+
+
+ProgressCallback = Callable[[UnitResult], None]
+
+
+def replay_local(
+    units: list[WorkUnit],
+    replay: Replay,
+    *,
+    scope: str = "claim",
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Run the units locally and feed the results, in order, to ``replay``."""
+    try:
+        for result in run_local(units, replay.spec, replay.compare_with, scope, workers):
+            replay.add(result)
+            if progress is not None:
+                progress(result)
+    except BaseException:
+        replay.abort()
+        raise
+
+
+def unit_sizes(units: list[WorkUnit]) -> list[int]:
+    """Bytes per unit, for a progress bar that moves with the work rather than the unit count."""
+    sizes = []
+    for unit in units:
+        if unit.end is not None:
+            sizes.append(unit.end - unit.start)
+        else:
+            try:
+                sizes.append(os.path.getsize(unit.source.path) if unit.source.member is None else 0)
+            except OSError:
+                sizes.append(0)
+    return sizes

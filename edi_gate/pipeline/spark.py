@@ -1,0 +1,211 @@
+"""`edi-gate replay --engine spark`: the same replay on Apache Spark, for archives beyond one box.
+
+Why Spark: a multi-year archive does not fit one machine's cores. The units are the local
+engine's (:func:`edi_gate.pipeline.replay.plan_units`: files, zip members, large files cut at ISA
+boundaries), so both engines decide exactly the same claims the same way; Spark only decides
+where each unit runs. Executors read the files by path (a shared filesystem or the driver's disk
+with ``local[*]``), decide them with :func:`process_unit`, and write the decisions as a Parquet
+table; only small per-unit tallies travel back to the driver for the summary.
+
+PySpark is an optional extra: ``pip install edi-gate[spark]`` (and a Java runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from edi_gate.pipeline.replay import (
+    EngineSpec,
+    Replay,
+    UnitResult,
+    WorkUnit,
+    process_unit,
+    shift_positions,
+)
+
+DECISIONS_TABLE = "decisions.parquet"
+CHANGES_TABLE = "changes.parquet"
+
+
+class SparkUnavailable(RuntimeError):
+    """PySpark (or Java) is missing: say how to get it."""
+
+
+def _schema():
+    from pyspark.sql.types import (
+        ArrayType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    return StructType(
+        [
+            StructField("source", StringType(), False),
+            StructField("position", LongType(), False),
+            StructField("claim", StringType(), True),
+            StructField("decision", StringType(), False),
+            StructField("interchange", StringType(), True),
+            StructField("group", StringType(), True),
+            StructField("transaction", StringType(), True),
+            StructField("service_date", StringType(), True),
+            StructField("billing_npi", StringType(), True),
+            StructField("rules", ArrayType(StringType()), False),
+            StructField("record", StringType(), False),  # the full JSON row, as decisions.jsonl
+        ]
+    )
+
+
+def decision_rows(blob: bytes) -> list[tuple[Any, ...]]:
+    """Parquet rows for JSON Lines decisions (positions already file-relative)."""
+    rows = []
+    for line in blob.splitlines():
+        record = json.loads(line)
+        rows.append(
+            (
+                record["source"],
+                int(record["position"]),
+                record["claim"],
+                record["decision"],
+                record["interchange"],
+                record["group"],
+                record["transaction"],
+                record["service_date"],
+                record["billing_npi"],
+                sorted({f["rule"] for f in record["findings"]}),
+                line.decode("utf-8"),
+            )
+        )
+    return rows
+
+
+def _change_rows(blob: bytes) -> list[tuple[str, int, str]]:
+    rows = []
+    for line in blob.splitlines():
+        change = json.loads(line)
+        rows.append((change["source"], int(change["position"]), line.decode("utf-8")))
+    return rows
+
+
+def spark_session(master: str = "local[*]"):
+    """A Spark session bound to this host, no UI, Python workers on this interpreter."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SparkUnavailable(
+            "--engine spark needs PySpark: pip install 'edi-gate[spark]' (and a Java runtime)"
+        ) from error
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("edi-gate replay")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.python.worker.reuse", "true")
+    )
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.host", "127.0.0.1").config(
+            "spark.driver.bindAddress", "127.0.0.1"
+        )
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:  # Java missing or not starting: say so plainly
+        raise SparkUnavailable(f"cannot start Spark ({master}): {error}") from error
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def replay_spark(
+    units: list[WorkUnit],
+    replay: Replay,
+    *,
+    scope: str = "claim",
+    master: str = "local[*]",
+    session=None,
+) -> dict[str, Any]:
+    """Decide every unit on Spark; write Parquet tables; feed tallies to ``replay`` in order."""
+    from pyspark import StorageLevel
+
+    own_session = session is None
+    spark = session or spark_session(master)
+    try:
+        spec: EngineSpec = replay.spec
+        compare_with = replay.compare_with
+        if not units:
+            return {"engine": "spark", "master": master}
+        results = (
+            spark.sparkContext.parallelize(units, len(units))
+            .map(lambda unit: process_unit(unit, spec, compare_with, scope))
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        # Small facts first: claims per unit give each unit its position offset in its file.
+        tallies: list[UnitResult] = sorted(
+            results.map(
+                lambda r: UnitResult(
+                    r.index,
+                    r.source,
+                    r.part,
+                    r.claims,
+                    b"",
+                    r.changes,
+                    r.stats,
+                    r.stats_b,
+                    r.error,
+                    r.byte_range,
+                )
+            ).collect(),
+            key=lambda r: r.index,
+        )
+        offsets: dict[int, int] = {}
+        for result in tallies:
+            offsets[result.index] = replay.offset_of(result)
+            replay.add(result)
+        shift = spark.sparkContext.broadcast(offsets)
+
+        decisions = results.flatMap(
+            lambda r: decision_rows(shift_positions(r.decisions, shift.value[r.index]))
+        )
+        table = str(replay.out / DECISIONS_TABLE)
+        # One partition per unit, in unit order: the part files are already in file/position
+        # order, so no shuffle is needed to write them.
+        spark.createDataFrame(decisions, _schema()).write.mode("overwrite").parquet(table)
+        extra: dict[str, Any] = {"engine": "spark", "master": master, "decisions_table": table}
+        if compare_with is not None:
+            from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+            changes = results.flatMap(
+                lambda r: _change_rows(shift_positions(r.changes, shift.value[r.index]))
+            )
+            schema = StructType(
+                [
+                    StructField("source", StringType(), False),
+                    StructField("position", LongType(), False),
+                    StructField("change", StringType(), False),
+                ]
+            )
+            changes_table = str(replay.out / CHANGES_TABLE)
+            spark.createDataFrame(changes, schema).write.mode("overwrite").parquet(changes_table)
+            extra["changes_table"] = changes_table
+        results.unpersist()
+        return extra
+    except BaseException:
+        replay.abort()
+        raise
+    finally:
+        if own_session:
+            spark.stop()
+
+
+def read_decisions(spark, out: Path) -> list[dict[str, Any]]:
+    """The decisions of a Spark replay as records, in file and position order (for checks)."""
+    frame = spark.read.parquet(str(out / DECISIONS_TABLE)).orderBy("source", "position")
+    return [json.loads(row["record"]) for row in frame.select("record").collect()]
