@@ -1,7 +1,8 @@
 """The `edi-gate` command: a thin click layer over the pipeline.
 
 Exit statuses: 0 when the input was processed (rejections are a normal outcome), 2 for usage or
-configuration errors, 65 (EX_DATAERR) when the input is not readable X12.
+configuration errors, 65 (EX_DATAERR) when the input is not readable X12, 66 (EX_NOINPUT) when it
+cannot be opened, 74 (EX_IOERR) when an output cannot be written (nothing is left half-written).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from edi_gate.errors import ConfigError, X12Error
 
 EXIT_CONFIG = 2
 EXIT_DATA = 65
+EXIT_NO_INPUT = 66
+EXIT_IO = 74
 
 input_argument = click.argument("input_path", metavar="INPUT", default="-", required=False)
 ruleset_option = click.option(
@@ -66,6 +69,12 @@ def _fail(status: int, message: str) -> None:
     sys.exit(status)
 
 
+def _describe_os_error(error: OSError) -> str:
+    paths = [p for p in (error.filename, error.filename2) if p]
+    target = paths[-1] if paths else "output"
+    return f"{target}: {error.strerror or error}"
+
+
 def _open_input(input_path: str) -> tuple[BinaryIO, str]:
     if input_path == "-":
         return sys.stdin.buffer, "<stdin>"
@@ -73,7 +82,7 @@ def _open_input(input_path: str) -> tuple[BinaryIO, str]:
         return open(input_path, "rb"), input_path  # noqa: SIM115 - closed by the caller
     except OSError as error:
         _fail(
-            EXIT_DATA if isinstance(error, IsADirectoryError) else 66,
+            EXIT_DATA if isinstance(error, IsADirectoryError) else EXIT_NO_INPUT,
             f"{input_path}: {error.strerror}",
         )
         raise
@@ -125,6 +134,8 @@ def filter_command(
         summary = run_filter_file(stream, name, engine, targets, scope=scope, now=datetime.now(UTC))
     except X12Error as error:
         _fail(EXIT_DATA, str(error))
+    except OSError as error:  # disk full, unwritable directory: outputs were rolled back
+        _fail(EXIT_IO, f"cannot write outputs: {_describe_os_error(error)}")
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

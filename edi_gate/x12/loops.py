@@ -204,7 +204,8 @@ class EventReader:
         self.segments = segments
         self.source = source
         self.claims_read = 0
-        self._isa: Segment | None = None
+        self._isa: Segment | None = None  # the open interchange, for a TA1
+        self._st_position = 0  # position in the open transaction set, for error messages
 
     def _error(self, message: str, segment: Segment, note: str | None = None) -> X12Error:
         return X12Error(
@@ -212,7 +213,9 @@ class EventReader:
             source=self.source,
             ordinal=segment.ordinal,
             segment_id=segment.tag,
+            transaction_ordinal=self._st_position or None,
             ta1_note=note,
+            isa=self._isa,
         )
 
     def __iter__(self) -> Iterator[Event]:
@@ -247,6 +250,7 @@ class EventReader:
                 st_position += 1
                 if txn is None:
                     if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
+                        self._st_position = st_position
                         raise self._error(
                             f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
                             segment,
@@ -255,6 +259,13 @@ class EventReader:
                     yield Passthrough(segment)
                     continue
                 txn.position = st_position
+                if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
+                    self._st_position = st_position
+                    raise self._error(
+                        f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
+                        segment,
+                        "024",
+                    )
                 if header is not None:
                     # A CLM before the first HL ends the header too: it becomes a claim (rejected
                     # with its set) instead of slipping through undecided as a header segment.
@@ -289,12 +300,6 @@ class EventReader:
                     claim = self._open_claim(txn, segment)
                     line_state = ["2300", None]
                     continue
-                if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
-                    raise self._error(
-                        f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
-                        segment,
-                        "024",
-                    )
                 self._check_tag(txn, segment)
                 if claim is not None:
                     claim.segments.append(segment)

@@ -141,3 +141,23 @@ def test_ack_rebuilds_the_277ca_from_decisions(tmp_path: Path):
 
     assert body(tmp_path / "re.277") == body(acks)
     assert run("ack", str(DEMO), "--decisions", str(tmp_path / "missing")).returncode == 2
+
+
+def test_a_transaction_set_without_se_is_refused_not_swallowed(tmp_path: Path):
+    text = DEMO.read_text()
+    broken = tmp_path / "no-se.837"
+    broken.write_text(text.replace(text[text.index("SE*") : text.index("GE*")], ""))
+    result = run("filter", str(broken), "-o", str(tmp_path / "out.837"))
+    assert result.returncode == 65
+    assert "(GE), segment" in result.stderr.decode() and "SE missing" in result.stderr.decode()
+    assert not (tmp_path / "out.837").exists()
+
+
+def test_an_unwritable_output_is_a_clean_io_error(tmp_path: Path):
+    (tmp_path / "taken").mkdir()
+    result = run(
+        "filter", str(DEMO), "-o", str(tmp_path / "taken"), "--decisions", str(tmp_path / "d.jsonl")
+    )
+    assert result.returncode == 74
+    assert b"Traceback" not in result.stderr and b"taken: Is a directory" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
