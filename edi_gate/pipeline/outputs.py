@@ -48,29 +48,41 @@ class OutputSet:
         return wrapper
 
     def commit(self) -> None:
-        """Flush, fsync and rename every output into place; copy spooled ones to stdout."""
-        for stream, path, _temp in self._files:
-            stream.flush()
-            if path is None:
-                raw = getattr(stream, "buffer", stream)
-                raw.seek(0)
-                shutil.copyfileobj(raw, sys.stdout.buffer, 1 << 20)
-                sys.stdout.buffer.flush()
-            else:
-                os.fsync(stream.fileno())
-        for stream, path, temp in self._files:
-            if path is not None and temp is not None:
-                stream.close()
-                os.replace(temp, path)
-        with contextlib.suppress(OSError):
-            for _, path, _ in self._files:
+        """Flush, fsync and rename every output into place; copy spooled ones to stdout.
+
+        If any step fails, outputs already renamed by this commit are removed again and the
+        remaining temporary files deleted, so a failed commit leaves none of the set behind.
+        """
+        renamed: list[Path] = []
+        try:
+            for stream, path, _temp in self._files:
+                stream.flush()
                 if path is not None:
-                    dir_fd = os.open(path.parent or ".", os.O_RDONLY)
-                    try:
-                        os.fsync(dir_fd)
-                    finally:
-                        os.close(dir_fd)
-                    break
+                    os.fsync(stream.fileno())
+            for stream, path, temp in self._files:
+                if path is not None and temp is not None:
+                    stream.close()
+                    os.replace(temp, path)
+                    renamed.append(path)
+            for stream, path, _temp in self._files:
+                if path is None:
+                    raw = getattr(stream, "buffer", stream)
+                    raw.seek(0)
+                    shutil.copyfileobj(raw, sys.stdout.buffer, 1 << 20)
+                    sys.stdout.buffer.flush()
+        except BaseException:
+            for path in renamed:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            self.abort()
+            raise
+        if renamed:
+            with contextlib.suppress(OSError):
+                dir_fd = os.open(renamed[0].parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
         self._close_all()
 
     def abort(self) -> None:
