@@ -25,7 +25,15 @@ from edi_gate.acks.codes import (
     valid_status,
 )
 from edi_gate.acks.state import ControlNumbers
-from edi_gate.acks.x12out import EnvelopeFramer, SegmentOut, amount, clean, d8, hhmm
+from edi_gate.acks.x12out import (
+    EnvelopeFramer,
+    SegmentOut,
+    amount,
+    clean,
+    d8,
+    hhmm,
+    segment_text,
+)
 from edi_gate.errors import ConfigError
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.x12.model import Claim, Envelope, Party
@@ -37,6 +45,22 @@ MESSAGE_MAX = 264  # STC12
 RECEIPT = ("A1", "19")  # 2200B / 2200C: entity acknowledges receipt of claim/encounter
 ACCEPTED = ("A2", "20")  # 2200D: accepted for processing
 MAX_LINE_STATUSES = 3  # 2220D has one STC: STC01, STC10, STC11
+_STC_GAP = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a message (STC12)
+_LINE_STC_GAP = ("",) * 6  # STC04..STC09 of a 2220D STC
+
+_YMD_MEMO: dict[date, str] = {}
+_YMD_MEMO_LIMIT = 1 << 12
+
+
+def _ymd(day: date) -> str:
+    """``day.strftime('%Y%m%d')``, memoised: the claims of a file share few service dates and
+    strftime is the costliest call per claim otherwise (bounded, so no date set grows it)."""
+    text = _YMD_MEMO.get(day)
+    if text is None:
+        text = day.strftime("%Y%m%d")
+        if len(_YMD_MEMO) < _YMD_MEMO_LIMIT:
+            _YMD_MEMO[day] = text
+    return text
 
 
 def payer_claim_control_number(
@@ -48,8 +72,8 @@ def payer_claim_control_number(
             sender_id.strip(),
             claim_id,
             amount(charge),
-            start.strftime("%Y%m%d") if start else "",
-            end.strftime("%Y%m%d") if end else "",
+            _ymd(start) if start else "",
+            _ymd(end) if end else "",
         ]
     )
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -153,8 +177,8 @@ def _patient(claim: Claim) -> tuple[str, str, str, str]:
 def _dtp(start: date | None, end: date | None) -> tuple[str, str]:
     assert start is not None
     if end is None or end == start:
-        return "D8", start.strftime("%Y%m%d")
-    return "RD8", f"{start:%Y%m%d}-{end:%Y%m%d}"
+        return "D8", _ymd(start)
+    return "RD8", f"{_ymd(start)}-{_ymd(end)}"
 
 
 def _bht_date(envelope: Envelope) -> date | None:
@@ -400,47 +424,59 @@ class Ack277Writer:
 
     @staticmethod
     def _claim(out: SegmentOut, claim: _ClaimAck, hl: int, parent: int, today: str) -> None:
-        out("HL", str(hl), str(parent), "PT")
+        """The 2000D loop of one claim (and its 2220D lines), written in one go.
+
+        Segments whose last element is never empty are formatted directly (no trailing element
+        to drop): the patient id is padded to 2 characters and the claim id defaults to UNKNOWN
+        in ``_claim_ack``, REFs are written only when set. The rest go through segment_text.
+        """
         last, first, qualifier, ident = claim.patient
-        out("NM1", "QC", "1", last, first, "", "", "", qualifier, ident)
-        out("TRN", "2", claim.claim_id)
+        texts = [
+            f"HL*{hl}*{parent}*PT~\n",
+            f"NM1*QC*1*{last}*{first}****{qualifier}*{ident}~\n",
+            f"TRN*2*{claim.claim_id}~\n",
+        ]
         action = "WQ" if claim.accepted else "U"
+        charge = amount(claim.charge)
         for status in claim.statuses:
-            out(
-                "STC",
-                status.composite(),
-                today,
-                action,
-                amount(claim.charge),
-                *([""] * 5),
-                "",
-                "",
-                status.message,
+            texts.append(
+                segment_text(
+                    "STC", (status.composite(), today, action, charge, *_STC_GAP, status.message)
+                )
             )
         if claim.icn:
-            out("REF", "1K", claim.icn)
+            texts.append(f"REF*1K*{claim.icn}~\n")
         if claim.clearinghouse_trace:
-            out("REF", "D9", claim.clearinghouse_trace)
-        out("DTP", "472", *_dtp(claim.start, claim.end))
+            texts.append(f"REF*D9*{claim.clearinghouse_trace}~\n")
+        texts.append("DTP*472*{}*{}~\n".format(*_dtp(claim.start, claim.end)))
         for line in claim.lines:
             for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
                 statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
-                out(
-                    "SVC",
-                    (line.qualifier, line.procedure, *line.modifiers[:4]),
-                    amount(line.charge),
-                    "",
-                    "",
-                    "",
-                    "",
-                    amount(line.units),
+                texts.append(
+                    segment_text(
+                        "SVC",
+                        (
+                            (line.qualifier, line.procedure, *line.modifiers[:4]),
+                            amount(line.charge),
+                            "",
+                            "",
+                            "",
+                            "",
+                            amount(line.units),
+                        ),
+                    )
                 )
                 extra = [s.composite(entity=False) for s in statuses[1:]]
-                out("STC", statuses[0].composite(), today, "U", *([""] * 6), *extra)
+                texts.append(
+                    segment_text(
+                        "STC", (statuses[0].composite(), today, "U", *_LINE_STC_GAP, *extra)
+                    )
+                )
                 if line.line_control:
-                    out("REF", "FJ", line.line_control)
+                    texts.append(segment_text("REF", ("FJ", line.line_control)))
                 if line.start is not None:
-                    out("DTP", "472", *_dtp(line.start, line.end))
+                    texts.append(segment_text("DTP", ("472", *_dtp(line.start, line.end))))
+        out.write_texts(texts)
 
 
 # -- replay: rebuild a 277CA from an 837 and its decisions ---------------------------------------

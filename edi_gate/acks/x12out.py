@@ -27,14 +27,33 @@ LINE_END = "\n"
 # Characters of the X12 extended set (pyx12 validation.rec_ID_E) minus our own delimiters.
 _NOT_ALLOWED = re.compile(r"""[^A-Za-z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$]""")
 _SPACES = re.compile(r" {2,}")
+# The same set as characters (all ASCII: the class has no range beyond it), for the fast path.
+_ALLOWED = frozenset(c for c in map(chr, range(256)) if not _NOT_ALLOWED.match(c))
 
 Element = str | Sequence[str]  # a simple element, or a composite given as its components
 
 
+def is_clean(text: str) -> bool:
+    """True when ``clean`` would return ``text`` unchanged (before ``upper``/``max_len``):
+    only allowed characters, no run of spaces, no space at either end."""
+    if text.isascii() and text.isalnum():  # isascii is O(1): the common id/name case first
+        return True
+    return (
+        _ALLOWED.issuperset(text)
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
+
+
 def clean(value: object, max_len: int | None = None, *, upper: bool = False) -> str:
-    """``value`` as X12 text: no delimiters or control characters, single spaces, trimmed."""
+    """``value`` as X12 text: no delimiters or control characters, single spaces, trimmed.
+
+    Most values (ids, names, codes) are clean already; they skip the two regex passes.
+    """
     text = "" if value is None else str(value)
-    text = _SPACES.sub(" ", _NOT_ALLOWED.sub(" ", text)).strip()
+    if text and not (text.isascii() and text.isalnum()) and not is_clean(text):
+        text = _SPACES.sub(" ", _NOT_ALLOWED.sub(" ", text)).strip()
     if upper:
         text = text.upper()
     if max_len is not None and len(text) > max_len:
@@ -46,7 +65,8 @@ def amount(value: Decimal | int | float | str | None) -> str:
     """An X12 R (decimal) value: no exponent, no trailing zeros ('150.00' -> '150')."""
     if value is None or value == "":
         return "0"
-    text = format(Decimal(str(value)), "f")
+    # a Decimal already is what Decimal(str(value)) would rebuild: skip the round trip
+    text = format(value if type(value) is Decimal else Decimal(str(value)), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("", "-", "-0"):
@@ -71,6 +91,15 @@ def _element(value: Element) -> str:
     return COMPONENT.join(parts)
 
 
+def segment_text(tag: str, elements: Sequence[Element]) -> str:
+    """One segment as written, terminator and newline included; trailing empty elements (and
+    trailing empty components of a composite) are dropped, since pyx12 rejects them."""
+    values = [e if e.__class__ is str else _element(e) for e in elements]
+    while values and values[-1] == "":
+        values.pop()
+    return ELEMENT.join([tag, *values]) + TERMINATOR + LINE_END
+
+
 class SegmentOut:
     """Writes segments to a binary stream and counts them (for SE01)."""
 
@@ -79,12 +108,14 @@ class SegmentOut:
         self.count = 0  # segments written so far, all of them
 
     def __call__(self, tag: str, *elements: Element) -> None:
-        values = [_element(e) for e in elements]
-        while values and values[-1] == "":
-            values.pop()  # pyx12 rejects trailing element separators
-        text = ELEMENT.join([tag, *values]) + TERMINATOR + LINE_END
-        self.stream.write(text.encode("ascii"))
+        self.stream.write(segment_text(tag, elements).encode("ascii"))
         self.count += 1
+
+    def write_texts(self, texts: list[str]) -> None:
+        """Write segments made by ``segment_text`` with one encode and one write (per claim,
+        instead of one per segment)."""
+        self.stream.write("".join(texts).encode("ascii"))
+        self.count += len(texts)
 
 
 def isa_id(value: str) -> str:

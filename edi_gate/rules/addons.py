@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
@@ -13,6 +14,9 @@ from edi_gate.rules.findings import Finding
 class AddOnWithoutPrimary(Rule):
     id = "ADD001"
     family = "addons"
+
+    def trigger(self) -> CodeSet:
+        return CodeSet(self.ruleset.add_ons)  # the add-on codes themselves
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         add_ons = ctx.ruleset.add_ons

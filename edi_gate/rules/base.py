@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from edi_gate.rules.findings import Finding
 
 if TYPE_CHECKING:
+    from edi_gate.rules.codeset import CodeSet
     from edi_gate.rules.context import ClaimContext
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
@@ -36,15 +37,38 @@ class RuleMeta:
 
 
 class Rule:
-    """Base class: subclasses set ``id``/``family``/``needs`` and implement ``check``."""
+    """Base class: subclasses set ``id``/``family``/``needs`` and implement ``check``.
+
+    A rule also says which claims can make it fire (``trigger`` and ``office_only``), so the
+    engine calls it only for those: the cost of a claim then depends on its own codes, not on
+    how many rules or table rows the ruleset has.
+    """
 
     id: ClassVar[str] = ""
     family: ClassVar[str] = ""
     needs: ClassVar[tuple[str, ...]] = ()  # code families the rule reads from the ruleset
+    # True when only lines in an office place of service can make the rule fire
+    office_only: ClassVar[bool] = False
 
     def __init__(self, meta: RuleMeta, ruleset: Ruleset) -> None:
         self.meta = meta
         self.ruleset = ruleset
+
+    def prepare(self) -> None:
+        """Resolve what ``check`` reads from the ruleset (code families, key sets) once.
+
+        Called when the whole ruleset file has been read (derived sets included), so ``check``
+        does attribute reads instead of a ``family()`` lookup per claim.
+        """
+
+    def trigger(self) -> CodeSet | None:
+        """Procedure codes whose presence on a claim can make this rule fire; None: any claim.
+
+        The engine skips the rule for a claim billing none of them (none on an office line when
+        ``office_only``), so the set must hold every code ``check`` can report on: a code missing
+        here silently disables the rule for it. None, the default, runs the rule on every claim.
+        """
+        return None
 
     @property
     def summary(self) -> str:

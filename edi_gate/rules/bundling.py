@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 from edi_gate.x12.model import ServiceLine
@@ -23,10 +24,15 @@ class _SameDay(Rule):
     partner_family = ""
     why = ""
 
+    def prepare(self) -> None:
+        self.targets = self.ruleset.family(self.target_family)
+        self.partners = self.ruleset.family(self.partner_family)
+
+    def trigger(self) -> CodeSet:
+        return self.targets
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        rs = ctx.ruleset
-        targets = rs.family(self.target_family)
-        partners = rs.family(self.partner_family)
+        targets, partners = self.targets, self.partners
         for line in ctx.claim.lines:
             if line.procedure not in targets:
                 continue
@@ -110,10 +116,15 @@ class BilateralBreastMri(Rule):
     family = "bundling"
     needs = ("breast_mri_unilateral",)
 
+    def prepare(self) -> None:
+        self.unilateral = self.ruleset.family("breast_mri_unilateral")
+
+    def trigger(self) -> CodeSet:
+        return self.unilateral
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        rs = ctx.ruleset
-        unilateral = rs.family("breast_mri_unilateral")
-        bilateral = rs.equivalents.get("breast_mri_bilateral", {})
+        unilateral = self.unilateral
+        bilateral = ctx.ruleset.equivalents.get("breast_mri_bilateral", {})
         for lines in ctx.by_date.values():
             uni = [ln for ln in lines if ln.procedure in unilateral]
             if not uni:

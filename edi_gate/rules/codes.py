@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
@@ -15,6 +16,9 @@ class DeletedCode(Rule):
 
     id = "CODE001"
     family = "codes"
+
+    def trigger(self) -> CodeSet:
+        return CodeSet(self.ruleset.deleted)
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         deleted = ctx.ruleset.deleted
@@ -42,6 +46,9 @@ class NonspecificCode(Rule):
     id = "CODE002"
     family = "codes"
 
+    def trigger(self) -> CodeSet:
+        return CodeSet(self.ruleset.nonspecific)
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         table = ctx.ruleset.nonspecific
         for line in ctx.claim.lines:
@@ -60,8 +67,14 @@ class _FamilyCode(Rule):
     code_family = ""
     why = ""
 
+    def prepare(self) -> None:
+        self.codes = self.ruleset.family(self.code_family)
+
+    def trigger(self) -> CodeSet:
+        return self.codes
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = ctx.ruleset.family(self.code_family)
+        fam = self.codes
         for line in ctx.claim.lines:
             if line.procedure in fam:
                 yield self.finding(

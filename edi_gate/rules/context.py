@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,7 +13,11 @@ if TYPE_CHECKING:
 
 
 class ClaimContext:
-    """A claim with its lines grouped by date of service and provider facts resolved lazily."""
+    """A claim with its lines grouped by date of service and provider facts resolved lazily.
+
+    Built for every claim the engine evaluates, so construction only stores references: the
+    by-date indexes are made on first use, by the few rules that compare lines of one date.
+    """
 
     __slots__ = (
         "claim",
@@ -20,28 +25,54 @@ class ClaimContext:
         "roster",
         "office_pos",
         "dos",
-        "by_date",
-        "codes_by_date",
+        "_by_date",
+        "_codes_by_date",
         "_tax",
         "memo",
     )
 
     def __init__(
-        self, claim: Claim, ruleset: Ruleset, roster: Roster | None, office_pos: frozenset[str]
+        self,
+        claim: Claim,
+        ruleset: Ruleset,
+        roster: Roster | None,
+        office_pos: frozenset[str],
+        dos: date | None | EllipsisType = ...,
     ) -> None:
+        """``dos``: the claim's date of service (earliest line date) when the caller has it."""
         self.claim = claim
         self.ruleset = ruleset
         self.roster = roster
         self.office_pos = office_pos
-        self.dos: date | None = claim.service_dates[0]
-        self.by_date: dict[date | None, list[ServiceLine]] = {}
-        self.codes_by_date: dict[date | None, set[str]] = {}
-        for line in claim.lines:
-            d = line.service_date or self.dos
-            self.by_date.setdefault(d, []).append(line)
-            self.codes_by_date.setdefault(d, set()).add(line.procedure)
+        self.dos: date | None = claim.service_dates[0] if dos is ... else dos
+        self._by_date: dict[date | None, list[ServiceLine]] | None = None
+        self._codes_by_date: dict[date | None, set[str]] = {}
         self._tax: dict[int, tuple[str, str]] = {}
         self.memo: dict[object, object] = {}  # per-claim results shared by a family's rules
+
+    @property
+    def by_date(self) -> dict[date | None, list[ServiceLine]]:
+        """Lines by date of service (a line without a date takes the claim's), in claim order."""
+        if self._by_date is None:
+            self._index()
+        return self._by_date  # type: ignore[return-value]
+
+    @property
+    def codes_by_date(self) -> dict[date | None, set[str]]:
+        """Procedure codes by date of service."""
+        if self._by_date is None:
+            self._index()
+        return self._codes_by_date
+
+    def _index(self) -> None:
+        by_date: dict[date | None, list[ServiceLine]] = {}
+        codes: dict[date | None, set[str]] = {}
+        dos = self.dos
+        for line in self.claim.lines:
+            d = line.service_date or dos
+            by_date.setdefault(d, []).append(line)
+            codes.setdefault(d, set()).add(line.procedure)
+        self._by_date, self._codes_by_date = by_date, codes
 
     # -- dates and neighbours -------------------------------------------------------------
     def line_date(self, line: ServiceLine) -> date | None:
@@ -49,10 +80,10 @@ class ClaimContext:
 
     def same_day_codes(self, line: ServiceLine) -> set[str]:
         """Codes billed on the claim on this line's date of service (this line's own included)."""
-        return self.codes_by_date.get(self.line_date(line), set())
+        return self.codes_by_date.get(line.service_date or self.dos, set())
 
     def same_day_lines(self, line: ServiceLine) -> list[ServiceLine]:
-        return self.by_date.get(self.line_date(line), [])
+        return self.by_date.get(line.service_date or self.dos, [])
 
     def is_office(self, line: ServiceLine) -> bool:
         return line.place_of_service in self.office_pos

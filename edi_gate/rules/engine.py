@@ -14,6 +14,7 @@ import edi_gate
 from edi_gate.errors import ConfigError
 from edi_gate.rules.base import Rule
 from edi_gate.rules.context import ClaimContext
+from edi_gate.rules.dispatch import RulePlan
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.rules.roster import Roster, load_roster
 from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
@@ -72,6 +73,8 @@ class Engine:
         # one ruleset named explicitly (`--ruleset FILE`) applies to every claim, whatever its date
         self.pinned = pinned and len(self.rulesets) == 1
         self._by_date: dict[date | None, Ruleset | None] = {}
+        # per ruleset (by identity): its enabled rules indexed by trigger code, built once
+        self._plans: dict[int, RulePlan] = {id(r): RulePlan(r.rules) for r in self.rulesets}
 
     @classmethod
     def load(
@@ -125,18 +128,30 @@ class Engine:
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, claim: Claim) -> list[Finding]:
-        """All findings for one claim, ordered by line (claim-level first) then rule id."""
-        rs = self.ruleset_for(claim.service_dates[0])
+        """All findings for one claim, ordered by line (claim-level first) then rule id.
+
+        Only the rules the claim's codes can trigger are called (see ``RulePlan``); each rule runs
+        at most once, so the order of the sorted findings does not depend on which ran.
+        """
+        dos = claim.service_dates[0]
+        rs = self.ruleset_for(dos)
         if rs is None:
             return []
         office = self.office_pos_override if self.office_pos_override is not None else rs.office_pos
-        ctx = ClaimContext(claim, rs, self.roster, office)
+        rules = self._plans[id(rs)].rules_for(claim.lines, office)
+        if not rules:
+            return []
+        ctx = ClaimContext(claim, rs, self.roster, office, dos)
         findings: list[Finding] = []
-        for rule in rs.rules:
-            if rule.enabled:
-                findings.extend(rule.check(ctx))
-        findings.sort(key=lambda f: (f.line if f.line is not None else -1, f.rule))
+        for rule in rules:
+            findings.extend(rule.check(ctx))
+        if len(findings) > 1:
+            findings.sort(key=_finding_order)
         return findings
+
+
+def _finding_order(f: Finding) -> tuple[int, str]:
+    return (f.line if f.line is not None else -1, f.rule)
 
 
 def decide(claim: Claim, findings: list[Finding], scope: str) -> Decision:

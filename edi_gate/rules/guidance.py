@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
 US_GUIDANCE = "76942"
+US_GUIDANCE_ONLY = CodeSet((US_GUIDANCE,))
 
 
 @register
@@ -23,8 +25,14 @@ class GuidanceOneUnit(Rule):
     family = "guidance"
     needs = ("guidance_one_unit",)
 
+    def prepare(self) -> None:
+        self.codes = self.ruleset.family("guidance_one_unit")
+
+    def trigger(self) -> CodeSet:
+        return self.codes
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = ctx.ruleset.family("guidance_one_unit")
+        fam = self.codes
         for lines in ctx.by_date.values():
             total = Decimal(0)
             first = None
@@ -58,8 +66,14 @@ class _SameDay76942(Rule):
     partner_family = ""
     why = ""
 
+    def prepare(self) -> None:
+        self.partners = self.ruleset.family(self.partner_family)
+
+    def trigger(self) -> CodeSet:
+        return CodeSet((self.target,))
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = ctx.ruleset.family(self.partner_family)
+        fam = self.partners
         for line in ctx.claim.lines:
             if line.procedure != self.target:
                 continue
@@ -108,6 +122,9 @@ class UsGuidanceByNpp(Rule):
     id = "GUID003"
     family = "guidance"
 
+    def trigger(self) -> CodeSet:
+        return US_GUIDANCE_ONLY
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         rs = ctx.ruleset
         for line in ctx.claim.lines:
@@ -130,6 +147,9 @@ class UsGuidanceBySpecialty(Rule):
 
     id = "GUID004"
     family = "guidance"
+
+    def trigger(self) -> CodeSet:
+        return US_GUIDANCE_ONLY
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         rs = ctx.ruleset
@@ -157,10 +177,15 @@ class _SameDayPair(Rule):
     partner_family = ""
     why = ""
 
+    def prepare(self) -> None:
+        self.targets = self.ruleset.family(self.target_family)
+        self.partners = self.ruleset.family(self.partner_family)
+
+    def trigger(self) -> CodeSet:
+        return self.targets
+
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        rs = ctx.ruleset
-        targets = rs.family(self.target_family)
-        partners = rs.family(self.partner_family)
+        targets, partners = self.targets, self.partners
         for line in ctx.claim.lines:
             if line.procedure not in targets:
                 continue

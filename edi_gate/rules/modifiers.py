@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
@@ -22,6 +23,7 @@ class TcAnd26(Rule):
 
     id = "MOD001"
     family = "modifiers"
+    # no trigger: any code can carry TC and 26, so it runs on every claim (one pass, no lookups)
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         for line in ctx.claim.lines:
@@ -40,6 +42,9 @@ class ComponentModifierNotSplit(Rule):
 
     id = "MOD002"
     family = "modifiers"
+
+    def trigger(self) -> CodeSet:
+        return CodeSet(self.ruleset.pctc)  # codes with a known PC/TC indicator
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         pctc = ctx.ruleset.pctc

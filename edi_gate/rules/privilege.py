@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 from edi_gate.x12.model import ServiceLine
@@ -74,11 +75,12 @@ def _privileges(
 ) -> Verdict | None:
     rs = ctx.ruleset
     code = line.procedure
-    ct = prefix + code_text(line)
     if rs.is_radiologist(tax) or tax in rs.imaging_provider_taxonomies:
         return None
-    spec = rs.describe_taxonomy(tax)
+    # ``ct`` and ``spec`` are message text only: built when a verdict is returned, not for
+    # every allowed line
     if rs.is_npp(tax):
+        ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
         return Verdict(
             "PRIV002",
             f"{ct}: {spec} holds no office imaging privileges; a privileged physician or a network "
@@ -89,12 +91,17 @@ def _privileges(
             return None  # service-specific privilege: global, overrides the general rules
     for family, label in ADVANCED:
         if code in rs.family(family):
+            ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
             return Verdict(
                 "PRIV003",
                 f"{ct}: {label} by a nonradiologist, {spec}, is not paid, technical or "
                 "professional; refer the study to a contracted imaging center or hospital",
             )
     component = rs.grants_for(tax).get(code)
+    mods = line.modifiers
+    if component == "global" or (component == "technical" and "TC" in mods and "26" not in mods):
+        return None  # privileged for what the line bills
+    ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
     certs = [c for c in rs.certifications.values() if code in c.codes]
     if component is None:
         if certs:
@@ -110,18 +117,16 @@ def _privileges(
             f"{ct}: not on the imaging privileging tables for {spec}; a network radiologist or "
             "imaging provider must perform it",
         )
-    mods = set(line.modifiers)
-    if component == "technical" and not ("TC" in mods and "26" not in mods):
-        extra = ""
-        if certs:
-            creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
-            extra = f" ({creds} accreditation would allow global)"
-        return Verdict(
-            "PRIV005",
-            f"{ct}: {spec} is privileged for the technical component only; bill {code}-TC and "
-            f"have a network radiologist bill the reading (-26){extra}",
-        )
-    return None
+    # component == "technical" and the line is not TC alone
+    extra = ""
+    if certs:
+        creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
+        extra = f" ({creds} accreditation would allow global)"
+    return Verdict(
+        "PRIV005",
+        f"{ct}: {spec} is privileged for the technical component only; bill {code}-TC and "
+        f"have a network radiologist bill the reading (-26){extra}",
+    )
 
 
 def _mobile(ctx: ClaimContext, line: ServiceLine, tax: str) -> Verdict | None:
@@ -158,10 +163,16 @@ def _mobile(ctx: ClaimContext, line: ServiceLine, tax: str) -> Verdict | None:
 class _PrivilegeRule(Rule):
     family = "privilege"
     needs = ("mammography", "mri", "ct", "pet")
+    office_only = True  # _assess exempts every line outside the office
 
-    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        for line, message in verdicts(ctx).get(self.id, ()):
-            yield self.finding(ctx, line, message)
+    def trigger(self) -> CodeSet:
+        return self.ruleset.imaging  # _assess exempts every code that is not imaging
+
+    def check(self, ctx: ClaimContext) -> list[Finding]:
+        hits = verdicts(ctx).get(self.id)
+        if not hits:
+            return []
+        return [self.finding(ctx, line, message) for line, message in hits]
 
 
 @register
@@ -219,6 +230,10 @@ class PriorAuthorization(Rule):
 
     id = "PRIV007"
     family = "privilege"
+    office_only = True
+
+    def trigger(self) -> CodeSet:
+        return self.ruleset.prior_auth_codes
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
         rs = ctx.ruleset

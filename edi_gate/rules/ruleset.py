@@ -27,6 +27,7 @@ from edi_gate.rules.codeset import (
 )
 
 COMPONENTS = ("technical", "global")  # ordered from least to most permissive
+NO_CODES = CodeSet()  # shared empty set: an unknown family matches nothing
 RULE_ID_RE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 STATUS_RE = re.compile(r"^(A[0-8]):(\d{1,3})$")
 MAX_PYX12_STATUS = 771  # pyx12's X214 claim_status list stops at 771
@@ -165,7 +166,8 @@ class Ruleset:
 
     # -- lookups -----------------------------------------------------------------------------
     def family(self, name: str) -> CodeSet:
-        return self.families.get(name) or CodeSet()
+        """The named code family; an empty set when the ruleset has none (no new object)."""
+        return self.families.get(name, NO_CODES)
 
     def specialties_for(self, taxonomy: str) -> tuple[str, ...]:
         """Specialty ids a taxonomy belongs to (exact codes, then 'and subspecialties' prefixes)."""
@@ -706,6 +708,8 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
     )
     rs.imaging = imaging | CodeSet(table_codes + cert_codes) | rs.family("imaging_hcpcs")
     rs.rules.sort(key=lambda r: r.id)
+    for rule in rs.rules:  # the ruleset is complete now: let rules resolve what they read
+        rule.prepare()
     return rs, problems
 
 

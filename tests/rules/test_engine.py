@@ -210,3 +210,115 @@ def test_status_codes_pass_pyx12(engine):
     for rule in engine.rules:
         assert rule.meta.status in known, rule.id
         assert rule.meta.category in ("A3", "A7"), rule.id
+
+
+class TestDispatch:
+    """Rules are called only for claims whose codes can trigger them (issue 6), and skipping the
+    others changes no finding."""
+
+    @staticmethod
+    def _spy(monkeypatch, ruleset) -> list[str]:
+        """Record the id of every rule whose check the engine calls."""
+        called: list[str] = []
+        for rule in ruleset.rules:
+
+            def spy(ctx, rule=rule, real=rule.check):
+                called.append(rule.id)
+                return real(ctx)
+
+            monkeypatch.setattr(rule, "check", spy)
+        return called
+
+    def test_rules_without_trigger_on_claim_are_not_called(self, monkeypatch, ruleset):
+        called = self._spy(monkeypatch, ruleset)
+        engine = Engine([ruleset], None)
+        # an office visit code alone: only the modifier edit that runs on every claim
+        assert engine.evaluate(claim(line("99213"), taxonomy="207Q00000X")) == []
+        assert called == ["MOD001"]
+
+        # imaging outside the office: privileging (office-only) is not even called
+        called.clear()
+        engine.evaluate(claim(line("71046", pos="22"), taxonomy="207Q00000X"))
+        assert not [r for r in called if r.startswith("PRIV")]
+        assert "MOD001" in called and not [r for r in called if r.startswith(("GUID", "BUND"))]
+
+        # the same line in the office calls the privileging rules, and only once each
+        called.clear()
+        found = engine.evaluate(claim(line("71046"), taxonomy="207Q00000X"))
+        assert [f.rule for f in found] == ["PRIV005"]
+        assert {"PRIV001", "PRIV005", "PRIV008"} <= set(called)
+        assert len(called) == len(set(called))
+        assert "PRIV007" not in called  # 71046 needs no prior authorization
+
+    def test_disabled_rule_is_never_called(self, monkeypatch, tmp_path):
+        text = RULESET.read_text().replace("[rules.MOD001]\n", "[rules.MOD001]\nenabled = false\n")
+        (tmp_path / "off.toml").write_text(text)
+        engine = Engine.load(tmp_path / "off.toml", None)
+        called = self._spy(monkeypatch, engine.current)
+        assert engine.evaluate(claim(line("71046", "TC", "26"), taxonomy=RAD)) == []
+        assert "MOD001" not in called
+
+    @pytest.mark.parametrize("office_pos", [None, frozenset({"11", "22"})])
+    def test_same_findings_as_calling_every_rule(self, ruleset, office_pos):
+        """Randomised claims built from the ruleset's own codes: the dispatching engine finds
+        exactly what calling every enabled rule's check finds."""
+        import random
+
+        from edi_gate.rules.context import ClaimContext
+        from edi_gate.rules.roster import parse_roster
+
+        from .claims import DOS, RENDERING_NPI, provider
+
+        rng = random.Random(20261124)
+        codes: set[str] = {"99213", "99214", "20610", "20604", "10005", "J1100", "76942"}
+        for fam in ruleset.families.values():
+            codes |= fam.codes
+            for lo, hi in fam.ranges:
+                codes |= {f"{lo:05d}", f"{hi:05d}", f"{(lo + hi) // 2:05d}"}
+        codes |= set(ruleset.add_ons) | set(ruleset.deleted) | set(ruleset.nonspecific)
+        codes |= set(ruleset.pctc) | {c for t in ruleset.tables.values() for c in t.code_list}
+        codes |= {c for t in ruleset.certifications.values() for c in t.code_list}
+        pool = sorted(codes)
+        taxonomies = (
+            sorted(
+                {t for s in ruleset.specialties.values() for t in s.taxonomies}
+                | set(ruleset.mobile.taxonomies)
+                | set(ruleset.imaging_provider_taxonomies)
+                | {
+                    p.ljust(9, "0") + "X"
+                    for p in ruleset.radiologist_prefixes + ruleset.npp_prefixes
+                }
+            )
+            + [""] * 3
+        )
+        roster = parse_roster(
+            "npi,taxonomy,credential,effective,expires\n"
+            f"{RENDERING_NPI},,ISCD,,\n{RENDERING_NPI},,AIUM,2025-01-01,2025-06-01\n"
+        )
+        engine = Engine([ruleset], roster, office_pos)
+        office = office_pos if office_pos is not None else ruleset.office_pos
+        fired: set[str] = set()
+        for _ in range(400):
+            dates = (DOS, DOS, date(2025, 6, 3))
+            lines = [
+                line(
+                    rng.choice(pool),
+                    *rng.sample(("TC", "26", "RT", "LT", "50", "59"), rng.choice((0, 0, 1, 2))),
+                    units=rng.choice((1, 1, 1, 2, 3)),
+                    pos=rng.choice(("11", "11", "22", "19")),
+                    dos=rng.choice(dates),
+                    prior_auth=rng.choice(("", "", "PA1")),
+                )
+                for _ in range(rng.choice((1, 1, 2, 3, 4, 6)))
+            ]
+            tax = rng.choice(taxonomies)
+            billing = provider(rng.choice(taxonomies), loop="2000A")
+            c = claim(*lines, taxonomy=tax, billing=billing if tax else None)
+            ctx = ClaimContext(c, ruleset, roster, office)
+            reference = [f for r in ruleset.rules if r.enabled for f in r.check(ctx)]
+            reference.sort(key=lambda f: (f.line if f.line is not None else -1, f.rule))
+            found = engine.evaluate(c)
+            assert found == reference, [ln.procedure for ln in c.lines]
+            fired |= {f.rule for f in found}
+        # the comparison means something only if most rules fired somewhere
+        assert len(fired) >= 20, sorted(fired)
