@@ -6,7 +6,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 OUT := fixtures/out
 
-.PHONY: demo test lint bench fuzz clean
+.PHONY: demo test lint bench bench-quick profile fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
+
+bench-quick: $(TEST_STAMP)
+	$(BIN)/python -m bench.run --sizes 10000,100000
+
+profile: $(TEST_STAMP)
+	mkdir -p bench/data
+	$(BIN)/python -m bench.generate --claims 100000 --seed 1 -o bench/data/profile.837
+	$(BIN)/python -m bench.profile bench/data/profile.837
 
 fuzz: $(TEST_STAMP)
 	$(BIN)/python -m fuzz.run --minutes 10

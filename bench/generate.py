@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 # Bump when the output for a given (claims, seed) changes, so cached bench files are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # --------------------------------------------------------------------------------------------
 # Reference data (codes from the policy seeds and shared/reference; NUCC v25.1 taxonomies)
@@ -108,9 +108,9 @@ RECIPES: dict[str, tuple[list[Recipe], list[Recipe]]] = {
             ("F_rad_spect_26", ("78452:26",), ("R0789",)),
             ("rad_screen_mammo", ("77067",), ("Z1231",)),
             ("rad_breast_us", ("76641:RT",), ("N6310",)),
-            ("rad_thyroid_fna_us", ("10005", "76942"), ("E041",)),
+            ("rad_thyroid_fna_us", ("10021", "76942"), ("E041",)),
             ("F_rad_bone_bx_ct", ("20225", "77012:26"), ("M8968",)),
-            ("F_rad_mri_guided_bx", ("19085", "77021:26"), ("R928",)),
+            ("F_rad_mri_guided_bx", ("20206", "77021:26"), ("M6289",)),
             ("rad_fluoro", ("76000",), ("T1490XA",)),
             ("rad_dexa", ("77080",), ("Z1382",)),
         ],
@@ -118,6 +118,7 @@ RECIPES: dict[str, tuple[list[Recipe], list[Recipe]]] = {
             ("BAD_rad_tc_and_26_same_line", ("73562:TC:26",), ("M25561",)),
             ("BAD_rad_deleted_76003", ("20225", "76003"), ("M8968",)),
             ("BAD_rad_76942_with_20604", ("20604", "76942"), ("M1811",)),
+            ("BAD_rad_76942_with_10005", ("10005", "76942"), ("E041",)),  # 10005 includes US
         ],
     ),
     "CARD": (
@@ -152,7 +153,6 @@ RECIPES: dict[str, tuple[list[Recipe], list[Recipe]]] = {
             ("ortho_lspine", ("72100",), ("M5416",)),
             ("ortho_inj_us_20611", ("20611",), ("M1711",)),
             ("ortho_inj_20610", ("99213", "20610"), ("M1711",)),
-            ("ortho_inj_fluoro", ("20610", "77002"), ("M1711",)),
             ("ortho_hand_inj_us_20604", ("20604",), ("M1811",)),
             ("ortho_hand_xray", ("73130",), ("S62101A",)),
         ],
@@ -161,6 +161,7 @@ RECIPES: dict[str, tuple[list[Recipe], list[Recipe]]] = {
             ("BAD_ortho_ct_leg", ("73700",), ("S82101A",)),
             ("BAD_ortho_tc_and_26_same_line", ("73562:TC:26",), ("M1711",)),
             ("BAD_ortho_guidance_two_units", ("20610", "77002*2"), ("M1711",)),
+            ("BAD_ortho_77002_not_privileged", ("20610", "77002"), ("M1711",)),
         ],
     ),
     "POD": (
@@ -197,10 +198,13 @@ RECIPES: dict[str, tuple[list[Recipe], list[Recipe]]] = {
     "ENDO": (
         [
             ("endo_thyroid_us", ("76536",), ("E041",)),
-            ("endo_thyroid_fna_us", ("10005", "76942"), ("E041",)),
+            ("endo_thyroid_fna_us", ("10021", "76942"), ("E041",)),
             ("endo_em", ("99214",), ("E119",)),
         ],
-        [("BAD_endo_ct_neck", ("70490",), ("E041",))],
+        [
+            ("BAD_endo_ct_neck", ("70490",), ("E041",)),
+            ("BAD_endo_76942_with_10005", ("10005", "76942"), ("E041",)),
+        ],
     ),
     "URO": (
         [
@@ -245,6 +249,10 @@ HITECH = {
     "70450", "70490", "70498", "70553", "71250", "72148", "72195", "73700", "73721", "74178",
     "75557", "78452", "93306",
 }  # fmt: skip
+# Echo and nuclear cardiology: the seed requires prior authorization (REF*G1); omitting it on
+# such a claim is a violation and labelled "BAD_no_prior_auth/<recipe>".
+PRIOR_AUTH_REQUIRED = {"93306", "78452", "A4641"}
+PRIOR_AUTH_LINE = HITECH | PRIOR_AUTH_REQUIRED
 
 _EM_CHARGE = {"99203": 180, "99212": 80, "99213": 120, "99214": 175, "99396": 240, "93000": 45}
 FACILITY_POS = ("22", "22", "22", "19", "21")
@@ -329,6 +337,7 @@ class CompiledRecipe:
     bad: bool
     facility: bool
     hitech: bool
+    needs_pa: bool
     hi: str
     lines: list[CompiledLine]
     total: int
@@ -340,7 +349,7 @@ def compile_recipe(recipe: Recipe) -> CompiledRecipe:
     poss = FACILITY_POS if facility else ("11",)
     lines: list[CompiledLine] = []
     total = 0
-    hitech = False
+    hitech = needs_pa = False
     for spec in line_specs:
         reader = spec.endswith("@R")
         spec = spec.removesuffix("@R")
@@ -350,7 +359,9 @@ def compile_recipe(recipe: Recipe) -> CompiledRecipe:
             units = int(u)
         code, *mods = spec.split(":")
         mods_t = tuple(mods)
-        hitech = hitech or code in HITECH
+        hitech = hitech or code in PRIOR_AUTH_LINE
+        # a radiologist's reading (26) is not what the nonradiologist PA requirement targets
+        needs_pa = needs_pa or (code in PRIOR_AUTH_REQUIRED and "26" not in mods_t)
         charge = _charge(code, mods_t) * units
         total += charge
         proc = ":".join(("HC", code, *mods_t))
@@ -359,12 +370,14 @@ def compile_recipe(recipe: Recipe) -> CompiledRecipe:
         sv1_nopos = f"SV1*{proc}*{charge}*UN*{units}***{ptr}~"
         lines.append(CompiledLine(code, sv1_pos, sv1_nopos, reader, charge))
     hi = "HI*" + "*".join(("ABK:" if i == 0 else "ABF:") + d for i, d in enumerate(dx)) + "~"
-    return CompiledRecipe(name, name.startswith("BAD_"), facility, hitech, hi, lines, total)
+    bad = name.startswith("BAD_")
+    return CompiledRecipe(name, bad, facility, hitech, needs_pa, hi, lines, total)
 
 
 @dataclass(slots=True)
 class Rendering:
     specialty: str
+    npi: str
     nm1: str  # "NM1*82*1*...~"
     prv: str  # "PRV*PE*PXC*...~"
 
@@ -374,6 +387,7 @@ class Group:
     """A billing provider (2000A/2010AA) with its roster of rendering providers."""
 
     specialty: str
+    npi: str
     block: str  # PRV*BI (optional) + NM1*85 + N3 + N4 + REF*EI, ready to follow the HL
     has_prv: bool
     roster: list[Rendering]
@@ -453,9 +467,11 @@ class Generator:
 
     def _rendering(self, specialty: str, last: str) -> Rendering:
         first = self.rng.choice(FIRST_NAMES)
+        npi = make_npi(self.rng)
         return Rendering(
             specialty,
-            f"NM1*82*1*{last}*{first}****XX*{make_npi(self.rng)}~",
+            npi,
+            f"NM1*82*1*{last}*{first}****XX*{npi}~",
             f"PRV*PE*PXC*{TAXONOMY[specialty]}~",
         )
 
@@ -465,9 +481,10 @@ class Generator:
         has_prv = rng.random() >= 0.12
         city, state, zip5 = rng.choice(CITIES)
         name = f"SYNTHETIC {specialty} GROUP {i}"
+        npi = make_npi(rng)
         block = (
             (f"PRV*BI*PXC*{TAXONOMY[specialty]}~" if has_prv else "")
-            + f"NM1*85*2*{name}*****XX*{make_npi(rng)}~"
+            + f"NM1*85*2*{name}*****XX*{npi}~"
             + f"N3*{200 + i} PROVIDER WAY~N4*{city}*{state}*{zip5}1234~"
             + f"REF*EI*{rng.randrange(100000000, 999999999)}~"
         )
@@ -478,7 +495,24 @@ class Generator:
             if specialty in PCP and rng.random() < 0.3:
                 members.append("NP")
         roster = [self._rendering(m, f"DOCTOR{i}X{j}") for j, m in enumerate(members)]
-        return Group(specialty, block, has_prv, roster)
+        return Group(specialty, npi, block, has_prv, roster)
+
+    def write_roster(self, fh: IO[str]) -> int:
+        """Provider roster CSV (edi-gate --roster): every NPI with its taxonomy, open-ended.
+
+        Why: claims without any PRV are realistic; the payer fills the taxonomy in from its
+        roster, and the benchmark should exercise that path rather than reject them.
+        """
+        fh.write("npi,taxonomy,credential,effective,expires\n")
+        seen: set[str] = set()
+        people = [(g.npi, g.specialty) for g in self.groups]
+        people += [(r.npi, r.specialty) for g in self.groups for r in g.roster]
+        people += [(r.npi, r.specialty) for r in self.readers]
+        for npi, specialty in people:
+            if npi not in seen:  # a random NPI collision keeps its first owner
+                seen.add(npi)
+                fh.write(f"{npi},{TAXONOMY[specialty]},,,\n")
+        return len(seen)
 
     # -- claims ------------------------------------------------------------------------------
 
@@ -512,9 +546,6 @@ class Generator:
                     stats.no_prv_claims += 1
         recipe = self._pick_recipe(specialty)
         stats.recipes[recipe.name] += 1
-        self._label_buf.append(f"{pcn}\t{recipe.name}\n")
-        if recipe.bad:
-            stats.bad_claims += 1
 
         if recipe.facility:
             pos = FACILITY_POS[int(rng.random() * len(FACILITY_POS))]
@@ -523,11 +554,18 @@ class Generator:
             pos = "11"
             sv105_rate = 0.25
         claim_g1 = line_g1 = False
-        if recipe.hitech and rng.random() < 0.9:
-            if rng.random() < 0.7:
-                claim_g1 = True
-            else:
-                line_g1 = True
+        label = recipe.name
+        if recipe.hitech:
+            if rng.random() < 0.9:
+                if rng.random() < 0.7:
+                    claim_g1 = True
+                else:
+                    line_g1 = True
+            elif recipe.needs_pa and not recipe.bad:
+                label = "BAD_no_prior_auth/" + recipe.name
+        self._label_buf.append(f"{pcn}\t{label}\n")
+        if label.startswith("BAD_"):
+            stats.bad_claims += 1
         parts = [f"CLM*{pcn}*{recipe.total}***{pos}:B:1*Y*A*Y*Y~"]
         if claim_g1:
             parts.append(f"REF*G1*PA{self._claim_no:010d}~")
@@ -541,7 +579,11 @@ class Generator:
             date = self.dates_d8[int(rng.random() * len(self.dates_d8))]
         for i, line in enumerate(recipe.lines, 1):
             sv1 = line.sv1_pos[pos] if rng.random() < sv105_rate else line.sv1_nopos
-            g1 = f"REF*G1*PA{self._claim_no:010d}~" if line_g1 and line.code in HITECH else ""
+            g1 = (
+                f"REF*G1*PA{self._claim_no:010d}~"
+                if line_g1 and line.code in PRIOR_AUTH_LINE
+                else ""
+            )
             parts.append(f"LX*{i}~{sv1}DTP*472*{date}~{g1}REF*6R*{pcn}L{i}~")
             if line.reader:
                 rd = self.readers[self._claim_no % len(self.readers)]
@@ -679,6 +721,7 @@ def generate(
     violation_rate: float = 0.15,
     newlines: bool = False,
     labels: str | Path | None = None,
+    roster: str | Path | None = None,
 ) -> GenStats:
     """Write a synthetic 837P with `claims` claims to `path`; same arguments -> same bytes."""
     gen = Generator(
@@ -686,6 +729,9 @@ def generate(
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if roster is not None:
+        with open(roster, "w", encoding="ascii") as rf:
+            gen.write_roster(rf)
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "wb", buffering=1 << 20) as fh:
         if labels is None:
@@ -709,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--violation-rate", type=float, default=0.15)
     ap.add_argument("--newlines", action="store_true", help="newline after each terminator")
     ap.add_argument("--labels", help="write CLM01<TAB>recipe ground truth to this file")
+    ap.add_argument("--roster", help="write the provider roster CSV (edi-gate --roster) here")
     ap.add_argument("--stats", action="store_true", help="print recipe counts as JSON")
     args = ap.parse_args(argv)
     stats = generate(
@@ -720,6 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         violation_rate=args.violation_rate,
         newlines=args.newlines,
         labels=args.labels,
+        roster=args.roster,
     )
     d = stats.as_dict()
     if not args.stats:
