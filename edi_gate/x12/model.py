@@ -102,10 +102,13 @@ class Claim:
     segments: list[Segment]
     lines: list[ServiceLine] = field(default_factory=list)
     syntax_errors: list[str] = field(default_factory=list)
+    _service_dates: tuple[date | None, date | None] | None = None
 
     @property
     def service_dates(self) -> tuple[date | None, date | None]:
-        """Earliest and latest service date over the lines."""
-        starts = [ln.service_date for ln in self.lines if ln.service_date]
-        ends = [ln.service_date_end or ln.service_date for ln in self.lines if ln.service_date]
-        return (min(starts) if starts else None, max(ends) if ends else None)  # type: ignore[type-var]
+        """Earliest and latest service date over the lines (computed once: the claim is read)."""
+        if self._service_dates is None:
+            starts = [ln.service_date for ln in self.lines if ln.service_date]
+            ends = [ln.service_date_end or ln.service_date for ln in self.lines if ln.service_date]
+            self._service_dates = (min(starts) if starts else None, max(ends) if ends else None)  # type: ignore[type-var]
+        return self._service_dates
