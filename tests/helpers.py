@@ -86,10 +86,18 @@ def run_filter(data: bytes, engine, *, scope: str = "claim", name: str = "input.
     return Result(summary, out.getvalue(), records)
 
 
-def assert_conservation(result: Result, input_data: bytes, ack_claims: list[str] | None = None):
+def assert_conservation(
+    result: Result,
+    input_data: bytes,
+    ack_claims: list[str] | None = None,
+    *,
+    byte_identical: bool = False,
+):
     """Claims in = accepted + rejected; decisions name every CLM once; output holds the accepted.
 
-    ``ack_claims``: CLM01s a 277CA acknowledged, when one was written.
+    ``ack_claims``: CLM01s a 277CA acknowledged, when one was written (see ``ack277_claims``).
+    ``byte_identical``: also check that every accepted claim with no line removed appears in the
+    output exactly as in the input, byte for byte (CLM through its last segment).
     """
     clm_in = count_clm(input_data)
     summary, records = result.summary, result.decisions
@@ -106,6 +114,47 @@ def assert_conservation(result: Result, input_data: bytes, ack_claims: list[str]
         assert not accepted
     if ack_claims is not None:
         assert sorted(ack_claims) == sorted(r["claim"] for r in records)
+    if byte_identical and result.output:
+        before, after = claim_blocks(input_data), claim_blocks(result.output)
+        whole = [
+            r["claim"]
+            for r in records
+            if r["decision"] == "accepted"
+            and all(line["decision"] == "accepted" for line in r["lines"])
+        ]
+        for claim_id in whole:
+            assert after[claim_id] == before[claim_id], f"claim {claim_id} changed on output"
+
+
+def claim_blocks(data: bytes) -> dict[str, list[bytes]]:
+    """CLM01 -> raw segments of that claim (CLM up to the next HL, CLM or SE), for one delimiter
+    set; found by splitting alone, independently of edi-gate's reader. Later duplicates win."""
+    data = data.lstrip(b"\xef\xbb\xbf \r\n\t")
+    element, terminator = data[3:4], data[105:106]
+    blocks: dict[str, list[bytes]] = {}
+    current: list[bytes] | None = None
+    for raw in data.split(terminator):
+        tag = raw.strip().split(element)[0]
+        if tag in (b"HL", b"SE", b"CLM"):
+            current = None
+        if tag == b"CLM":
+            current = blocks[raw.strip().split(element)[1].decode("latin-1")] = []
+        if current is not None:
+            current.append(raw)
+    return blocks
+
+
+def ack277_claims(data: bytes) -> list[str]:
+    """TRN02 of each claim (2000D, HL03 'PT') of a 277CA edi-gate wrote (standard delimiters)."""
+    ids, in_claim = [], False
+    for text in data.decode("ascii").split("~"):
+        elements = text.strip().split("*")
+        if elements[0] == "HL":
+            in_claim = len(elements) > 3 and elements[3] == "PT"
+        elif elements[0] == "TRN" and in_claim:
+            ids.append(elements[2] if len(elements) > 2 else "")
+            in_claim = False
+    return ids
 
 
 def _clm01s(data: bytes) -> list[str]:

@@ -28,6 +28,7 @@ from edi_gate.x12.loops import (
     HierarchyLevel,
     InterchangeEnd,
     InterchangeStart,
+    Limits,
     Passthrough,
     TransactionEnd,
     TransactionStart,
@@ -215,13 +216,17 @@ class FilterRun:
     ack999: SyntaxAckWriter | None = None
     on_claim: Callable[[Claim, Decision], None] | None = None
     chunk_size: int = 1 << 20
+    limits: Limits | None = None  # bounds on hostile input (default: Limits())
     # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
     interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
 
     def run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
         summary = Summary(name)
-        segments = SegmentReader(source, name, chunk_size=self.chunk_size)
+        limits = self.limits or Limits()
+        segments = SegmentReader(
+            source, name, chunk_size=self.chunk_size, max_segment_bytes=limits.max_segment_bytes
+        )
         writer = FilteredWriter(self.out) if self.out is not None else None
         evaluate, scope, acks, ack999 = self.engine.evaluate, self.scope, self.acks, self.ack999
         spool: _DecisionSpool | None = None
@@ -229,7 +234,7 @@ class FilterRun:
         start: TransactionStart | None = None
         isa: Segment | None = None
         log = get_logger()
-        for event in EventReader(segments, name):
+        for event in EventReader(segments, name, limits=limits):
             if isinstance(event, Claim):
                 decision = decide(event, evaluate(event), scope)
                 if writer is not None:

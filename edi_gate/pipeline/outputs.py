@@ -85,6 +85,10 @@ class OutputSet:
                     os.close(dir_fd)
         self._close_all()
 
+    def targets(self) -> list[Path]:
+        """The file targets of this set (standard output not included)."""
+        return [path for _, path, _ in self._files if path is not None]
+
     def abort(self) -> None:
         """Drop every output: temporary files are removed, nothing reaches its target."""
         for _stream, _path, temp in self._files:

@@ -64,11 +64,23 @@ def run_filter_file(
         if targets.ack999:
             _write_interchange_ack(error, targets, now)
         raise
-    except BaseException:
+    except BaseException as error:
+        _name_outputs(error, outputs)
         outputs.abort()
         raise
-    outputs.commit()
+    try:
+        outputs.commit()
+    except BaseException as error:  # disk full at flush/fsync: no output appears at all
+        _name_outputs(error, outputs)
+        outputs.abort()
+        raise
     return summary
+
+
+def _name_outputs(error: BaseException, outputs: OutputSet) -> None:
+    """A write error (ENOSPC) carries no file name: name the outputs that were being written."""
+    if isinstance(error, OSError) and not error.filename:
+        error.filename = ", ".join(str(path) for path in outputs.targets()) or None
 
 
 def _write_interchange_ack(error: X12Error, targets: FilterTargets, now: datetime) -> None:

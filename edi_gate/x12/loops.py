@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
-from edi_gate.x12.tokenizer import Delimiters, Segment
+from edi_gate.x12.tokenizer import DEFAULT_MAX_SEGMENT_BYTES, Delimiters, Segment
 
 # Segment ids the 005010X222A1 guide allows inside an 837P transaction set (from pyx12's map).
 KNOWN_837P_TAGS = frozenset(
@@ -31,6 +31,22 @@ CLAIM_READ_TAGS = frozenset(
 )
 HL_BILLING, HL_SUBSCRIBER, HL_PATIENT = "20", "22", "23"
 MAX_LOOP_DEPTH = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarchy goes
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on hostile input: beyond them the input is in error, never memory exhausted.
+
+    Sizes that bound memory raise X12Error (the run fails, exit 65); TR3 repeat counts reject the
+    transaction set with a SyntaxIssue. The HL depth needs no limit: only 20 > 22 > 23 is accepted,
+    any other parentage is a SyntaxIssue, so at most MAX_LOOP_DEPTH levels are ever held.
+    """
+
+    max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES  # one segment (so one element); tokenizer
+    max_loop_segments: int = 20_000  # segments held for one claim, HL level or set header
+    max_claim_lines: int = 50  # X222A1: loop 2400 repeats at most 50 times per claim
+    max_hl_per_set: int = 100_000  # HL ids remembered per transaction set (parent checks)
+    max_issues_per_set: int = 1_000  # syntax issues kept per transaction set; later ones dropped
 
 
 def is_837p(version: str, st_id: str) -> bool:
@@ -200,9 +216,13 @@ class _Transaction:
 class EventReader:
     """Turn a segment stream into envelope events and claims, checking envelopes on the way."""
 
-    def __init__(self, segments: Iterable[Segment], source: str) -> None:
+    def __init__(
+        self, segments: Iterable[Segment], source: str, *, limits: Limits | None = None
+    ) -> None:
         self.segments = segments
         self.source = source
+        self.limits = limits = limits or Limits()
+        self._max_held = limits.max_loop_segments
         self.claims_read = 0
         self._isa: Segment | None = None  # the open interchange, for a TA1
         self._st_position = 0  # position in the open transaction set, for error messages
@@ -239,6 +259,8 @@ class EventReader:
                 # The hot path: a segment inside a claim.
                 st_position += 1
                 claim.segments.append(segment)
+                if len(claim.segments) > self._max_held:
+                    raise self._too_long(f"claim {claim.claim_id!r}", segment)
                 if tag in read_in_claim:
                     txn.position = st_position
                     self._read_claim_segment(txn, claim, segment, line_state)
@@ -267,11 +289,14 @@ class EventReader:
                         "024",
                     )
                 if header is not None:
-                    # A CLM before the first HL ends the header too: it becomes a claim (rejected
-                    # with its set) instead of slipping through undecided as a header segment.
-                    if tag != b"HL" and tag != b"CLM":
+                    # A CLM or an envelope segment ends the header too: a CLM before the first HL
+                    # becomes a claim (rejected with its set), a stray ST/GE/IEA... an X12Error,
+                    # instead of slipping through undecided as header segments.
+                    if tag not in STRUCTURAL_TAGS:
                         self._check_tag(txn, segment)
                         header.append(segment)
+                        if len(header) > self._max_held:
+                            raise self._too_long("the transaction set header", segment)
                         self._read_header(txn, segment)
                         continue
                     assert txn_start is not None
@@ -303,9 +328,13 @@ class EventReader:
                 self._check_tag(txn, segment)
                 if claim is not None:
                     claim.segments.append(segment)
+                    if len(claim.segments) > self._max_held:
+                        raise self._too_long(f"claim {claim.claim_id!r}", segment)
                     self._read_claim_segment(txn, claim, segment, line_state)
                 elif pending_level is not None:
                     pending_level.segments.append(segment)
+                    if len(pending_level.segments) > self._max_held:
+                        raise self._too_long(f"HL {pending_level.hl_id!r}", segment)
                     self._read_level_segment(txn, segment)
                 else:
                     self._issue(txn, segment, f"{tag_text(tag)} before the first HL", "2")
@@ -421,6 +450,11 @@ class EventReader:
 
     # -- transaction set pieces ------------------------------------------------------------
 
+    def _too_long(self, what: str, segment: Segment) -> X12Error:
+        return self._error(
+            f"{what} has more than {self._max_held} segments (limit max_loop_segments)", segment
+        )
+
     def _issue(
         self,
         txn: _Transaction,
@@ -432,6 +466,8 @@ class EventReader:
         element_code: str | None = None,
         set_code: str = "5",
     ) -> None:
+        if len(txn.issues) >= self.limits.max_issues_per_set:
+            return  # the set is rejected already; a flood of errors must not fill memory
         txn.issues.append(
             SyntaxIssue(
                 message,
@@ -498,7 +534,13 @@ class EventReader:
             self._issue(
                 txn, segment, f"HL02 parent {parent!r} is not an earlier HL", "8", element=2
             )
-        txn.hl_ids[hl_id] = level
+        if len(txn.hl_ids) < self.limits.max_hl_per_set:
+            txn.hl_ids[hl_id] = level
+        elif len(txn.hl_ids) == self.limits.max_hl_per_set and hl_id not in txn.hl_ids:
+            txn.hl_ids[""] = ""  # counted once: the set is rejected
+            self._issue(
+                txn, segment, f"more than {self.limits.max_hl_per_set} HL segments in the set", "4"
+            )
         txn.level = level
         if level == HL_BILLING:
             if parent:
@@ -652,6 +694,14 @@ class EventReader:
             state[0] = "2430" if tag == b"SVD" else "2410"
 
     def _open_line(self, txn: _Transaction, claim: Claim, segment: Segment) -> ServiceLine:
+        if len(claim.lines) == self.limits.max_claim_lines:
+            self._issue(
+                txn,
+                segment,
+                f"claim {claim.claim_id!r} has more than {self.limits.max_claim_lines} service "
+                "lines (loop 2400 repeats at most 50 times)",
+                "4",
+            )
         if claim.lines:
             claim.lines[-1].end_segment = len(claim.segments) - 1
         raw = segment.element(1)

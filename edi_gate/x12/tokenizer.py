@@ -225,7 +225,10 @@ class SegmentReader:
             terminator = delimiters.segment
             element = delimiters.element
             strip_both = terminator in WHITESPACE
-            pending = b""  # blank pieces, kept so raw bytes round-trip
+            # Blank pieces, kept so raw bytes round-trip: a list (joining bytes one by one is
+            # quadratic) whose size counts against max_segment_bytes like any segment's.
+            pending: list[bytes] = []
+            pending_bytes = 0
             closed = False
             while not closed:
                 pieces = buf.split(terminator)
@@ -233,13 +236,22 @@ class SegmentReader:
                 for index, piece in enumerate(pieces):
                     text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
                     if not text:
-                        pending += piece + terminator
+                        pending.append(piece + terminator)
+                        pending_bytes += len(piece) + 1
+                        if pending_bytes > self.max_segment_bytes:
+                            raise X12Error(
+                                f"more than {self.max_segment_bytes} bytes of empty segments "
+                                f"(terminators {terminator!r} with nothing between them)",
+                                source=source,
+                                ordinal=ordinal + 1,
+                            )
                         continue
                     cut = text.find(element)
                     tag = text if cut < 0 else text[:cut]
                     ordinal += 1
                     if pending:
-                        piece, pending = pending + piece, b""
+                        piece = b"".join(pending) + piece
+                        pending, pending_bytes = [], 0
                     yield Segment(piece, text, tag, ordinal, delimiters)
                     if tag == b"IEA":
                         buf = terminator.join([*pieces[index + 1 :], tail])
