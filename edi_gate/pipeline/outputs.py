@@ -2,20 +2,33 @@
 
 A file output is written to a temporary file beside its target (0600 by default) and renamed into
 place only when the run succeeds; standard output is spooled and copied out at the end, so a failed
-run never leaves half an 837 in a pipe or on disk.
+run never leaves half an 837 in a pipe or on disk. A target that exists and is not a regular file
+(``/dev/null``, a FIFO another process reads) is written in place: renaming over it would replace
+the device with a file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
 DEFAULT_MODE = 0o600
+STDOUT_SPOOL_BYTES = 16 << 20
+
+
+@dataclass
+class _Output:
+    stream: IO
+    path: Path | None = None  # the file target, renamed into place on commit
+    temp: str | None = None  # its temporary name
+    spooled: bool = False  # standard output: copied out on commit
 
 
 class OutputSet:
@@ -23,29 +36,35 @@ class OutputSet:
 
     def __init__(self, mode: int = DEFAULT_MODE) -> None:
         self.mode = mode
-        self._files: list[tuple[IO, Path | None, str | None]] = []
+        self._outputs: list[_Output] = []
 
     def binary(self, target: str | Path | None) -> BinaryIO:
-        """A binary stream for ``target``: a path, '-' for standard output."""
+        """A binary stream for ``target``: a path, '-' (or None) for standard output."""
         if target is None or str(target) == "-":
-            spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
-            self._files.append((spool, None, None))
+            spool = tempfile.SpooledTemporaryFile(max_size=STDOUT_SPOOL_BYTES)  # noqa: SIM115
+            self._outputs.append(_Output(spool, spooled=True))
             return spool  # type: ignore[return-value]
         path = Path(target)
+        if path.exists() and not path.is_file():
+            stream = open(path, "wb")  # noqa: SIM115 - closed by commit or abort
+            self._outputs.append(_Output(stream))
+            return stream
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
         os.fchmod(fd, self.mode)
         stream = os.fdopen(fd, "wb")
-        self._files.append((stream, path, temp))
+        self._outputs.append(_Output(stream, path, temp))
         return stream
 
     def text(self, target: str | Path | None) -> IO[str]:
         """A UTF-8 text stream over :meth:`binary`."""
-        import io
-
         raw = self.binary(target)
         wrapper = io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=True)
-        self._files[-1] = (wrapper, self._files[-1][1], self._files[-1][2])
+        self._outputs[-1].stream = wrapper
         return wrapper
+
+    def targets(self) -> list[Path]:
+        """The file targets of this set (standard output and devices not included)."""
+        return [out.path for out in self._outputs if out.path is not None]
 
     def commit(self) -> None:
         """Flush, fsync and rename every output into place; copy spooled ones to stdout.
@@ -55,18 +74,18 @@ class OutputSet:
         """
         renamed: list[Path] = []
         try:
-            for stream, path, _temp in self._files:
-                stream.flush()
-                if path is not None:
-                    os.fsync(stream.fileno())
-            for stream, path, temp in self._files:
-                if path is not None and temp is not None:
-                    stream.close()
-                    os.replace(temp, path)
-                    renamed.append(path)
-            for stream, path, _temp in self._files:
-                if path is None:
-                    raw = getattr(stream, "buffer", stream)
+            for out in self._outputs:
+                out.stream.flush()
+                if out.temp is not None:
+                    os.fsync(out.stream.fileno())
+            for out in self._outputs:
+                if out.path is not None and out.temp is not None:
+                    out.stream.close()
+                    os.replace(out.temp, out.path)
+                    renamed.append(out.path)
+            for out in self._outputs:
+                if out.spooled:
+                    raw = getattr(out.stream, "buffer", out.stream)
                     raw.seek(0)
                     shutil.copyfileobj(raw, sys.stdout.buffer, 1 << 20)
                     sys.stdout.buffer.flush()
@@ -85,23 +104,19 @@ class OutputSet:
                     os.close(dir_fd)
         self._close_all()
 
-    def targets(self) -> list[Path]:
-        """The file targets of this set (standard output not included)."""
-        return [path for _, path, _ in self._files if path is not None]
-
     def abort(self) -> None:
         """Drop every output: temporary files are removed, nothing reaches its target."""
-        for _stream, _path, temp in self._files:
-            if temp is not None:
+        for out in self._outputs:
+            if out.temp is not None:
                 with contextlib.suppress(OSError):
-                    os.unlink(temp)
+                    os.unlink(out.temp)
         self._close_all()
 
     def _close_all(self) -> None:
-        for stream, _, _ in self._files:
+        for out in self._outputs:
             with contextlib.suppress(Exception):
-                stream.close()
-        self._files = []
+                out.stream.close()
+        self._outputs = []
 
     def __enter__(self) -> OutputSet:
         return self

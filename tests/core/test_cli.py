@@ -161,3 +161,19 @@ def test_an_unwritable_output_is_a_clean_io_error(tmp_path: Path):
     assert result.returncode == 74
     assert b"Traceback" not in result.stderr and b"taken: Is a directory" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_writing_to_a_device_keeps_the_device(tmp_path: Path):
+    fifo = tmp_path / "pipe"
+    import os
+    import threading
+
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = run("filter", str(DEMO), "-o", str(fifo), "--decisions", "/dev/null")
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert received and received[0].startswith(b"ISA*")
+    assert fifo.is_fifo() and Path("/dev/null").is_char_device()
