@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import fcntl
 import json
 import os
@@ -602,7 +603,10 @@ class Watcher:
         reason = route.quarantine_reason
         if reason is None:
             try:
-                with open(job.claimed, "rb") as source:
+                # O_NOFOLLOW: a name swapped for a symlink after the scan is refused, never
+                # followed out of the inbox.
+                fd = os.open(job.claimed, os.O_RDONLY | os.O_NOFOLLOW)
+                with os.fdopen(fd, "rb") as source:
                     summary = run_filter_file(
                         source,
                         name,
@@ -619,8 +623,10 @@ class Watcher:
                     )
             except X12Error as exc:
                 error, reason = exc, f"not readable X12: {exc}"
-            except OSError:
-                raise  # disk full, permissions: leave the job to be rolled back and retried
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise  # disk full, permissions: leave the job to be rolled back and retried
+                error, reason = exc, "refused: the claimed name became a symbolic link"
             except Exception as exc:  # a bug must not stall the inbox behind one file
                 error, reason = exc, f"internal error: {type(exc).__name__}: {exc}"
                 self.log.exception("watch.internal_error", file=name)

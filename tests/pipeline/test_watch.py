@@ -298,3 +298,42 @@ def test_sigterm_stops_cleanly(tmp_path: Path):
     assert process.returncode == 0, stderr
     assert '"watch.stopped"' in stderr and '"watch.file"' in stderr
     assert_files_conservation([data], *outputs(cfg))
+
+
+def test_symlinks_and_traversal_cannot_reach_outside_the_inbox(tmp_path: Path):
+    cfg = config(tmp_path)
+    secret = tmp_path / "outside.837"
+    secret.write_bytes(demo_variant("S"))
+    cfg.inbox.mkdir(parents=True)
+    (cfg.inbox / "link.837").symlink_to(secret)
+    (cfg.inbox / "dirlink").symlink_to(tmp_path)
+    inputs = [drop(cfg, "real.837", demo_variant("R"))]
+    done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["real.837"]
+    assert (cfg.inbox / "link.837").is_symlink() and secret.exists()
+    assert sorted(p.name for p in cfg.archive.iterdir()) == ["real.837"]
+    assert_files_conservation(inputs, *outputs(cfg))
+    assert_no_leftovers(cfg)
+
+
+def test_a_claimed_name_swapped_for_a_symlink_is_not_followed(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    secret = tmp_path / "secret.837"
+    secret.write_bytes(demo_variant("S"))
+    drop(cfg, "swap.837", demo_variant("W"))
+    real_rename = os.rename
+
+    def rename_then_swap(src, dst, *args, **kwargs):
+        real_rename(src, dst, *args, **kwargs)
+        if Path(dst).parent == cfg.claimed_dir:  # the race: replaced right after the claim
+            os.unlink(dst)
+            os.symlink(secret, dst)
+
+    monkeypatch.setattr(watch_module.os, "rename", rename_then_swap)
+    watcher(cfg).run(once=True)
+    monkeypatch.setattr(watch_module.os, "rename", real_rename)
+    written = [p for d in (cfg.out, cfg.acks) if d.exists() for p in d.iterdir()]
+    assert not any(b"-S-" in p.read_bytes() or b"DEMO-S" in p.read_bytes() for p in written)
+    assert secret.read_bytes() == demo_variant("S")
+    (quarantined,) = [p for p in cfg.quarantine.iterdir() if p.name == "swap.837"]
+    assert quarantined.is_symlink()  # moved aside as the link it is, never read through
