@@ -41,6 +41,7 @@ import shutil
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ from edi_gate.pipeline.outputs import DEFAULT_MODE, OutputSet
 from edi_gate.pipeline.partners import Partner, PartnerBook
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
 
+RECENT_EVENTS = 1000
 INCOMPLETE_PATTERNS = ("*.part", "*.filepart", "*.tmp", "*.partial", "*.crdownload")
 FILTERED_SUFFIX = ".filtered.837"
 CA277_SUFFIX = ".277ca"
@@ -445,7 +447,9 @@ class Watcher:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
         self._lock_handle = None
-        self.processed: list[dict[str, Any]] = []
+        # The latest file events (for --once callers and tests); bounded so a watcher that runs
+        # for months does not grow with every file it has seen.
+        self.processed: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
 
     # lifecycle
 
@@ -504,7 +508,7 @@ class Watcher:
                 self._run_forever()
         finally:
             self.close()
-        return self.processed
+        return list(self.processed)
 
     def close(self) -> None:
         if self._lock_handle is not None:
