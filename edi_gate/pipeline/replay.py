@@ -13,16 +13,25 @@ byte for byte whatever ``--workers`` or engine.
 
 Positions: a worker numbers claims from 1 within its unit; the writer adds the number of claims
 of the earlier units of the same file, so ``position`` is the claim's ordinal in its file.
+
+Memory: a unit's decisions (and ``--compare`` changes) never sit in memory whole. The worker writes
+them to a file in a spool directory under ``--out`` as the filter produces them, tallying each
+line as it passes, and sends back only the file's path and the tallies; the writer appends the
+file to ``decisions.jsonl`` a chunk at a time (shifting positions) and deletes it. With a bounded
+number of units in flight, memory stays flat whatever the size of the archive.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import io
 import json
 import os
 import re
+import shutil
+import tempfile
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +51,8 @@ DEFAULT_SPLIT_SIZE = 8 << 20  # big enough that per-unit overhead is noise, smal
 TOP_REJECTED = 20
 UNKNOWN = "unknown"
 _POSITION = re.compile(rb'"position":(\d+)')
+_COPY_CHUNK = 1 << 20  # bytes the writer moves at a time from a unit file to decisions.jsonl
+SPOOL_PREFIX = ".replay-"  # the spool directory of unit files, under --out while a replay runs
 _SKIP_NAMES = (".DS_Store",)
 
 
@@ -201,7 +212,7 @@ def plan_units(sources: list[Source], split_size: int = DEFAULT_SPLIT_SIZE) -> l
             units.append(WorkUnit(len(units), source))
             continue
         try:
-            ranges = list(byte_ranges(source.path, split_size))
+            ranges = byte_ranges(source.path, split_size)
         except OSError:
             ranges = [(0, 0)]  # let the worker report why it cannot read the file
         if len(ranges) == 1:
@@ -287,19 +298,31 @@ class Stats:
 
 @dataclass
 class UnitResult:
-    """What a worker sends back: decisions (JSON Lines, positions relative to the unit), the
-    changes between two rulesets, tallies, or the error that stopped the unit."""
+    """What a worker sends back: where its decisions are (a JSON Lines file, positions relative
+    to the unit) and the changes between two rulesets (a file, when any), tallies, or the error
+    that stopped the unit. Only paths and tallies: the decisions themselves stay on disk, and
+    whoever takes the result owns the files (appends them, then deletes them)."""
 
     index: int
     source: str
     part: int
     claims: int = 0
-    decisions: bytes = b""
-    changes: bytes = b""
+    decisions_path: str | None = None
+    changes_path: str | None = None
     stats: Stats = field(default_factory=Stats)
     stats_b: Stats | None = None
+    changed: int = 0  # claims whose decision changes from A to B (lines of the changes file)
+    transitions: Counter[str] = field(default_factory=Counter)  # "a -> b": claims
     error: str | None = None
     byte_range: tuple[int, int | None] | None = None
+
+    def discard(self) -> None:
+        """Delete the result's files (when nobody will append them)."""
+        for path in (self.decisions_path, self.changes_path):
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        self.decisions_path = self.changes_path = None
 
 
 class _PairEngine:
@@ -364,15 +387,117 @@ def _engine(spec: EngineSpec) -> RuleEngine:
     return _ENGINES[spec]
 
 
+class SpoolWriteError(OSError):
+    """A unit file could not be written (disk full): the replay fails, not just the unit."""
+
+
+class _UnitSink(io.TextIOBase):
+    """Where FilterRun writes one unit's decisions: straight to a file in the spool directory,
+    each complete line tallied as it passes (and, for ``--compare``, turned into ruleset B's
+    record and a change line when the decision differs). Memory: one line and the tallies."""
+
+    def __init__(self, spool: str | os.PathLike[str], index: int, pair: _PairEngine | None) -> None:
+        super().__init__()
+        self.spool, self.index, self.pair = spool, index, pair
+        self.file: BinaryIO | None
+        self.path, self.file = self._create("decisions")
+        self.changes_path: str | None = None
+        self.changes: BinaryIO | None = None
+        self.claims = 0
+        self.stats = Stats()
+        self.stats_b = Stats() if pair is not None else None
+        self.changed = 0
+        self.transitions: Counter[str] = Counter()
+        self._tail = ""
+
+    def _create(self, kind: str) -> tuple[str, BinaryIO]:
+        prefix = f"unit-{self.index:06d}."
+        fd, path = tempfile.mkstemp(prefix=prefix, suffix=f".{kind}.jsonl", dir=self.spool)
+        return path, os.fdopen(fd, "wb")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        assert self.file is not None
+        self._put(self.file, text.encode("utf-8"))
+        lines = (self._tail + text).split("\n") if self._tail else text.split("\n")
+        self._tail = lines.pop()
+        for line in lines:
+            self._count(line)
+        return len(text)
+
+    @staticmethod
+    def _put(file: BinaryIO, data: bytes | None) -> None:
+        """Write ``data`` (None: close the file); a failure is the spool's, not the input's."""
+        try:
+            if data is None:
+                file.close()
+            else:
+                file.write(data)
+        except OSError as error:
+            message = f"cannot write unit file: {error.strerror or error}"
+            raise SpoolWriteError(error.errno, message, file.name) from error
+
+    def _count(self, line: str) -> None:
+        record = json.loads(line)
+        self.stats.add(record)
+        self.claims += 1
+        pair, stats_b = self.pair, self.stats_b
+        if pair is None or stats_b is None:
+            return
+        # Popped as used: B's decisions are held only until their claim's record goes by.
+        decision_b = pair.b_decisions.pop(record["position"], None)
+        syntax = any(f["rule"] == SYNTAX_RULE for f in record["findings"])
+        other = record if syntax else _rebuild(record, decision_b)  # type: ignore[arg-type]
+        stats_b.add(other)
+        change = _change(record, other)
+        if change is None:
+            return
+        if self.changes is None:
+            self.changes_path, self.changes = self._create("changes")
+        self._put(self.changes, json.dumps(change, separators=(",", ":")).encode() + b"\n")
+        self.changed += 1
+        self.transitions[f"{change['a']} -> {change['b']}"] += 1
+
+    def finish(self, result: UnitResult) -> None:
+        """Close the files and hand them, with the tallies, to ``result``."""
+        if self._tail:
+            self._count(self._tail)
+            self._tail = ""
+        for file in (self.file, self.changes):
+            if file is not None:
+                self._put(file, None)
+        self.file = self.changes = None
+        result.claims, result.stats, result.stats_b = self.claims, self.stats, self.stats_b
+        result.changed, result.transitions = self.changed, self.transitions
+        result.decisions_path, result.changes_path = self.path, self.changes_path
+
+    def discard(self) -> None:
+        """Close and delete the files: the unit failed."""
+        for file in (self.file, self.changes):
+            if file is not None:
+                with contextlib.suppress(OSError):
+                    file.close()
+        self.file = self.changes = None
+        for path in (self.path, self.changes_path):
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+
+
 def process_unit(
     unit: WorkUnit,
     spec: EngineSpec,
     compare_with: EngineSpec | None = None,
     scope: str = "claim",
     engines: tuple[RuleEngine, RuleEngine | None] | None = None,
+    spool: str | os.PathLike[str] | None = None,
 ) -> UnitResult:
-    """Decide every claim of one unit. X12 that cannot be read makes the unit an error: its
-    claims are not counted (a half-read interchange would be a half-truth)."""
+    """Decide every claim of one unit, writing its decisions to a file in ``spool`` (the system
+    temporary directory by default; the caller owns the files of the result). X12 that cannot
+    be read makes the unit an error: its claims are not counted (a half-read interchange would
+    be a half-truth) and its files are deleted."""
     result = UnitResult(
         unit.index,
         unit.source.name,
@@ -385,34 +510,24 @@ def process_unit(
         engine_a = _engine(spec)
         engine_b = _engine(compare_with) if compare_with is not None else None
     pair = _PairEngine(engine_a, engine_b, scope) if engine_b is not None else None
-    buffer = io.StringIO()
+    sink = _UnitSink(spool if spool is not None else tempfile.gettempdir(), unit.index, pair)
     try:
         with unit.open() as stream:
-            FilterRun(pair or engine_a, scope=scope, decisions=buffer).run(stream, unit.source.name)
+            FilterRun(pair or engine_a, scope=scope, decisions=sink).run(stream, unit.source.name)
+        sink.finish(result)
+    except SpoolWriteError:
+        sink.discard()
+        raise
     except X12Error as error:
+        sink.discard()
         where = f"{error.source}: "
         result.error = str(error).removeprefix(where) if error.source else str(error)
-        return result
     except (OSError, EOFError, zipfile.BadZipFile) as error:
+        sink.discard()
         result.error = f"{unit.source.name}: cannot read: {error}"
-        return result
-    text = buffer.getvalue()
-    changes: list[str] = []
-    stats_b = Stats() if pair is not None else None
-    for line in text.splitlines():
-        record = json.loads(line)
-        result.stats.add(record)
-        if pair is not None and stats_b is not None:
-            syntax = any(f["rule"] == SYNTAX_RULE for f in record["findings"])
-            other = record if syntax else _rebuild(record, pair.b_decisions[record["position"]])
-            stats_b.add(other)
-            change = _change(record, other)
-            if change is not None:
-                changes.append(json.dumps(change, separators=(",", ":")))
-        result.claims += 1
-    result.decisions = text.encode("utf-8")
-    result.changes = ("\n".join(changes) + "\n").encode() if changes else b""
-    result.stats_b = stats_b
+    except BaseException:
+        sink.discard()
+        raise
     return result
 
 
@@ -423,14 +538,35 @@ def shift_positions(blob: bytes, offset: int) -> bytes:
     return _POSITION.sub(lambda m: b'"position":%d' % (int(m.group(1)) + offset), blob)
 
 
+def append_shifted(path: str, sink: BinaryIO, offset: int, chunk_size: int | None = None) -> None:
+    """Append the JSON Lines file ``path`` to ``sink`` with positions shifted by ``offset``, a
+    chunk at a time (cut at line ends, so no ``"position":N`` is ever split); a plain copy when
+    there is nothing to shift."""
+    chunk_size = chunk_size or _COPY_CHUNK
+    with open(path, "rb") as source:
+        if not offset:
+            shutil.copyfileobj(source, sink, chunk_size)
+            return
+        carry = b""
+        while chunk := source.read(chunk_size):
+            if carry:
+                chunk = carry + chunk
+            cut = chunk.rfind(b"\n") + 1
+            carry = chunk[cut:]
+            if cut:
+                sink.write(shift_positions(chunk[:cut], offset))
+        if carry:
+            sink.write(shift_positions(carry, offset))
+
+
 # -- running units -----------------------------------------------------------------------------
 
-_WORKER_ARGS: tuple[EngineSpec, EngineSpec | None, str] | None = None
+_WORKER_ARGS: tuple[EngineSpec, EngineSpec | None, str, str] | None = None
 
 
-def _init_worker(spec: EngineSpec, compare_with: EngineSpec | None, scope: str) -> None:
+def _init_worker(spec: EngineSpec, compare_with: EngineSpec | None, scope: str, spool: str) -> None:
     global _WORKER_ARGS
-    _WORKER_ARGS = (spec, compare_with, scope)
+    _WORKER_ARGS = (spec, compare_with, scope, spool)
     _engine(spec)
     if compare_with is not None:
         _engine(compare_with)
@@ -438,7 +574,8 @@ def _init_worker(spec: EngineSpec, compare_with: EngineSpec | None, scope: str) 
 
 def _work(unit: WorkUnit) -> UnitResult:
     assert _WORKER_ARGS is not None
-    return process_unit(unit, *_WORKER_ARGS)
+    spec, compare_with, scope, spool = _WORKER_ARGS
+    return process_unit(unit, spec, compare_with, scope, spool=spool)
 
 
 def run_local(
@@ -447,18 +584,24 @@ def run_local(
     compare_with: EngineSpec | None,
     scope: str,
     workers: int,
+    spool: str | os.PathLike[str],
 ) -> Iterator[UnitResult]:
-    """Results in unit order. One worker runs in this process; more use a process pool with a
-    bounded number of units in flight, so memory stays flat on any archive size."""
+    """Results in unit order, their files in ``spool``. One worker runs in this process; more
+    use a process pool with a bounded number of units in flight, so memory (and the spool) stay
+    flat on any archive size. Closing the iterator early cancels the units not yet started and
+    waits for the running ones, so no worker writes into the spool after that."""
     if workers <= 1 or len(units) <= 1:
         for unit in units:
-            yield process_unit(unit, spec, compare_with, scope)
+            yield process_unit(unit, spec, compare_with, scope, spool=spool)
         return
     window = workers * 2
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(spec, compare_with, scope)
-    ) as pool:
-        pending: dict[int, Future[UnitResult]] = {}
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(spec, compare_with, scope, str(spool)),
+    )
+    pending: dict[int, Future[UnitResult]] = {}
+    try:
         queue = iter(units)
         next_index = 0
         for unit in queue:
@@ -472,6 +615,8 @@ def run_local(
             if unit is not None:
                 pending[unit.index] = pool.submit(_work, unit)
             yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -515,6 +660,7 @@ class Replay:
     def add(self, result: UnitResult) -> None:
         self.sources_seen.add(result.source)
         if result.error is not None:
+            result.discard()
             error: dict[str, Any] = {"source": result.source, "error": result.error}
             if result.byte_range is not None:
                 error["part"] = result.part
@@ -527,15 +673,15 @@ class Replay:
         self.stats.merge(result.stats)
         if self.stats_b is not None and result.stats_b is not None:
             self.stats_b.merge(result.stats_b)
-        if self._decisions is not None:
-            self._decisions.write(shift_positions(result.decisions, offset))
-        if result.changes:
-            for line in result.changes.splitlines():
-                change = json.loads(line)
-                self.changes += 1
-                self.transitions[f"{change['a']} -> {change['b']}"] += 1
-            if self._changes is not None:
-                self._changes.write(shift_positions(result.changes, offset))
+        self.changes += result.changed
+        self.transitions.update(result.transitions)
+        try:
+            if self._decisions is not None and result.decisions_path is not None:
+                append_shifted(result.decisions_path, self._decisions, offset)
+            if self._changes is not None and result.changes_path is not None:
+                append_shifted(result.changes_path, self._changes, offset)
+        finally:
+            result.discard()
 
     def abort(self) -> None:
         self._outputs.abort()
@@ -641,15 +787,27 @@ def replay_local(
     workers: int = 1,
     progress: ProgressCallback | None = None,
 ) -> None:
-    """Run the units locally and feed the results, in order, to ``replay``."""
+    """Run the units locally and feed the results, in order, to ``replay``. The units' files
+    go to a spool directory under ``replay.out``, removed when the run ends, however it ends."""
     try:
-        for result in run_local(units, replay.spec, replay.compare_with, scope, workers):
-            replay.add(result)
-            if progress is not None:
-                progress(result)
+        spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=replay.out)
     except BaseException:
         replay.abort()
         raise
+    try:
+        results = run_local(units, replay.spec, replay.compare_with, scope, workers, spool)
+        try:
+            for result in results:
+                replay.add(result)
+                if progress is not None:
+                    progress(result)
+        finally:
+            results.close()  # on an error: stop the pool before the spool goes
+    except BaseException:
+        replay.abort()
+        raise
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 def unit_sizes(units: list[WorkUnit]) -> list[int]:

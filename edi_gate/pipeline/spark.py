@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,23 @@ def _schema():
             StructField("record", StringType(), False),  # the full JSON row, as decisions.jsonl
         ]
     )
+
+
+def decide_unit(
+    unit: WorkUnit, spec: EngineSpec, compare_with: EngineSpec | None, scope: str
+) -> tuple[UnitResult, bytes, bytes]:
+    """One unit on an executor: its result (tallies only), its decisions and its changes.
+
+    :func:`process_unit` writes them to files (in a directory of the executor's own, removed
+    here); Spark holds them per partition (``MEMORY_AND_DISK``) for the Parquet writers, while
+    only the tallies travel to the driver."""
+    with tempfile.TemporaryDirectory(prefix="edi-gate-replay-") as spool:
+        result = process_unit(unit, spec, compare_with, scope, spool=spool)
+        blobs = []
+        for path in (result.decisions_path, result.changes_path):
+            blobs.append(Path(path).read_bytes() if path is not None else b"")
+        result.discard()
+    return result, blobs[0], blobs[1]
 
 
 def decision_rows(blob: bytes) -> list[tuple[Any, ...]]:
@@ -144,26 +162,12 @@ def replay_spark(
             return {"engine": "spark", "master": master}
         results = (
             spark.sparkContext.parallelize(units, len(units))
-            .map(lambda unit: process_unit(unit, spec, compare_with, scope))
+            .map(lambda unit: decide_unit(unit, spec, compare_with, scope))
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         # Small facts first: claims per unit give each unit its position offset in its file.
         tallies: list[UnitResult] = sorted(
-            results.map(
-                lambda r: UnitResult(
-                    r.index,
-                    r.source,
-                    r.part,
-                    r.claims,
-                    b"",
-                    r.changes,
-                    r.stats,
-                    r.stats_b,
-                    r.error,
-                    r.byte_range,
-                )
-            ).collect(),
-            key=lambda r: r.index,
+            results.map(lambda decided: decided[0]).collect(), key=lambda r: r.index
         )
         offsets: dict[int, int] = {}
         for result in tallies:
@@ -172,7 +176,7 @@ def replay_spark(
         shift = spark.sparkContext.broadcast(offsets)
 
         decisions = results.flatMap(
-            lambda r: decision_rows(shift_positions(r.decisions, shift.value[r.index]))
+            lambda d: decision_rows(shift_positions(d[1], shift.value[d[0].index]))
         )
         table = str(replay.out / DECISIONS_TABLE)
         # One partition per unit, in unit order: the part files are already in file/position
@@ -183,7 +187,7 @@ def replay_spark(
             from pyspark.sql.types import LongType, StringType, StructField, StructType
 
             changes = results.flatMap(
-                lambda r: _change_rows(shift_positions(r.changes, shift.value[r.index]))
+                lambda d: _change_rows(shift_positions(d[2], shift.value[d[0].index]))
             )
             schema = StructType(
                 [
