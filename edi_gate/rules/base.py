@@ -7,7 +7,7 @@ on/off switch live in the ruleset beside the tables, so a policy analyst reads o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -128,3 +128,34 @@ def registry() -> dict[str, type[Rule]]:
 def code_text(line: ServiceLine) -> str:
     """'71046-TC' style: the code with its modifiers, as a biller sees it on the claim."""
     return "-".join((line.procedure, *[m for m in line.modifiers if m]))
+
+
+class SameDayRule(Rule):
+    """A line of ``target_family`` is rejected when a ``partner_family`` code shares its date.
+
+    The shape behind most bundling and guidance edits ("X with Y in one session"); subclasses
+    name the two families and the ``why`` message (``{ct}``, ``{code}``, ``{partner}``).
+    """
+
+    target_family: ClassVar[str] = ""
+    partner_family: ClassVar[str] = ""
+    why: ClassVar[str] = ""
+
+    def prepare(self) -> None:
+        self.targets = self.ruleset.family(self.target_family)
+        self.partners = self.ruleset.family(self.partner_family)
+
+    def trigger(self) -> CodeSet:
+        return self.targets
+
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        targets, partners = self.targets, self.partners
+        for line in ctx.claim.lines:
+            if line.procedure not in targets:
+                continue
+            partner = partners.any_in(ctx.same_day_codes(line) - {line.procedure})
+            if partner:
+                yield self.finding(ctx, line, self.message(ctx, line, partner))
+
+    def message(self, ctx: ClaimContext, line: ServiceLine, partner: str) -> str:
+        return self.why.format(ct=code_text(line), code=line.procedure, partner=partner)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.base import Rule, SameDayRule, code_text, register
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -169,29 +169,8 @@ class UsGuidanceBySpecialty(Rule):
                 )
 
 
-class _SameDayPair(Rule):
-    """``target`` beside a code of ``partner_family`` on the same date."""
-
+class _SameDayPair(SameDayRule):
     family = "guidance"
-    target_family = ""
-    partner_family = ""
-    why = ""
-
-    def prepare(self) -> None:
-        self.targets = self.ruleset.family(self.target_family)
-        self.partners = self.ruleset.family(self.partner_family)
-
-    def trigger(self) -> CodeSet:
-        return self.targets
-
-    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        targets, partners = self.targets, self.partners
-        for line in ctx.claim.lines:
-            if line.procedure not in targets:
-                continue
-            partner = partners.any_in(ctx.same_day_codes(line) - {line.procedure})
-            if partner:
-                yield self.finding(ctx, line, self.why.format(ct=code_text(line), partner=partner))
 
 
 @register
