@@ -163,7 +163,7 @@ def _fail(message: str) -> None:
     raise OracleFailure(message)
 
 
-def _ack277_claims(data: bytes) -> list[str]:
+def ack277_claims(data: bytes) -> list[str]:
     """TRN02 of every 2000D (HL*..*PT) of a 277CA written by edi-gate (standard delimiters)."""
     ids, in_claim = [], False
     for text in data.decode("ascii").split("~"):
@@ -218,7 +218,7 @@ def check_conservation(outcome: Outcome, data: bytes, *, scope: str = "claim") -
     if outcome.ack277 or records:
         from edi_gate.acks.x12out import clean
 
-        acked = _ack277_claims(outcome.ack277) if outcome.ack277 else []
+        acked = ack277_claims(outcome.ack277) if outcome.ack277 else []
         want = [clean(r["claim"], 50) or "UNKNOWN" for r in records]
         if sorted(acked) != sorted(want):
             _fail(f"277CA acknowledges {len(acked)} claims, decisions hold {len(want)}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edi_gate.pipeline.filter import FilterRun, Summary
 from edi_gate.rules.findings import Finding
+from fuzz.oracle import ack277_claims  # noqa: F401 - one reader of 277CA claim ids, shared
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -142,19 +143,6 @@ def claim_blocks(data: bytes) -> dict[str, list[bytes]]:
         if current is not None:
             current.append(raw)
     return blocks
-
-
-def ack277_claims(data: bytes) -> list[str]:
-    """TRN02 of each claim (2000D, HL03 'PT') of a 277CA edi-gate wrote (standard delimiters)."""
-    ids, in_claim = [], False
-    for text in data.decode("ascii").split("~"):
-        elements = text.strip().split("*")
-        if elements[0] == "HL":
-            in_claim = len(elements) > 3 and elements[3] == "PT"
-        elif elements[0] == "TRN" and in_claim:
-            ids.append(elements[2] if len(elements) > 2 else "")
-            in_claim = False
-    return ids
 
 
 def _clm01s(data: bytes) -> list[str]:
