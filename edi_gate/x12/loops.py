@@ -305,7 +305,7 @@ class EventReader:
                     yield txn_start
                 if tag == b"HL":
                     if claim is not None:
-                        yield self._finish_claim(claim, line_state)
+                        yield self._finish_claim(claim)
                         claim = None
                     if pending_level is not None:
                         yield pending_level
@@ -316,7 +316,7 @@ class EventReader:
                         yield pending_level
                         pending_level = None
                     if claim is not None:
-                        yield self._finish_claim(claim, line_state)
+                        yield self._finish_claim(claim)
                     if not txn.hl_billing or not txn.hl_subscriber:
                         self._issue(
                             txn, segment, "CLM outside a billing provider / subscriber HL", "2"
@@ -352,7 +352,7 @@ class EventReader:
                         header = None
                         yield txn_start
                     if claim is not None:
-                        yield self._finish_claim(claim, line_state)
+                        yield self._finish_claim(claim)
                         claim = None
                     if pending_level is not None:
                         yield pending_level
@@ -779,7 +779,9 @@ class EventReader:
                 element_code="8",
             )
 
-    def _finish_claim(self, claim: Claim, state: list) -> Claim:
+    @staticmethod
+    def _finish_claim(claim: Claim) -> Claim:
+        """Close the claim's last line: it runs to the claim's last segment."""
         if claim.lines:
             claim.lines[-1].end_segment = len(claim.segments)
         return claim

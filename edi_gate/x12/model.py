@@ -101,7 +101,6 @@ class Claim:
     hl_patient: str  # HL01 of the 2000C, '' when the subscriber is the patient
     segments: list[Segment]
     lines: list[ServiceLine] = field(default_factory=list)
-    syntax_errors: list[str] = field(default_factory=list)
     _service_dates: tuple[date | None, date | None] | None = None
 
     @property
