@@ -105,6 +105,14 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON file persisting the acknowledgments' control numbers between runs.",
 )
+@click.option(
+    "--reject",
+    type=click.Choice(["set", "interchange"]),
+    default="set",
+    show_default=True,
+    help="What a transaction set with syntax errors takes down: its own claims, or every claim "
+    "of its interchange.",
+)
 @ruleset_option
 @roster_option
 @scope_option
@@ -120,6 +128,7 @@ def filter_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    reject: str,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
@@ -131,7 +140,9 @@ def filter_command(
     )
     stream, name = _open_input(input_path)
     try:
-        summary = run_filter_file(stream, name, engine, targets, scope=scope, now=datetime.now(UTC))
+        summary = run_filter_file(
+            stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
+        )
     except X12Error as error:
         _fail(EXIT_DATA, str(error))
     except OSError as error:  # disk full, unwritable directory: outputs were rolled back

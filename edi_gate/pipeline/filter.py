@@ -156,6 +156,35 @@ def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:
     return findings
 
 
+def interchange_findings(reason: str) -> list[Finding]:
+    """The finding for each claim of an interchange rejected whole (--reject interchange)."""
+    message = f"interchange rejected: {reason}"[:264]
+    return [Finding(SYNTAX_RULE, None, message, SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY)]
+
+
+def prescan(source: BinaryIO, name: str, limits: Limits | None = None) -> dict[int, str]:
+    """Interchanges (numbered from 1) holding a transaction set with syntax errors, and why.
+
+    A first pass for ``--reject interchange``: reading is cheap next to deciding and writing, and
+    it lets the real pass reject a whole interchange without holding any of it back.
+    """
+    limits = limits or Limits()
+    segments = SegmentReader(source, name, max_segment_bytes=limits.max_segment_bytes)
+    damaged: dict[int, str] = {}
+    interchanges = 0
+    st_control = ""
+    for event in EventReader(segments, name, limits=limits):
+        if isinstance(event, InterchangeStart):
+            interchanges += 1
+        elif isinstance(event, TransactionStart):
+            st_control = event.st.element(2)
+        elif isinstance(event, TransactionEnd) and event.issues and interchanges not in damaged:
+            damaged[interchanges] = (
+                f"transaction set {st_control} has syntax errors: {event.issues[0]}"
+            )
+    return damaged
+
+
 class _DecisionSpool:
     """Decisions of one transaction set, held until its SE; spills to disk when large."""
 
@@ -217,6 +246,9 @@ class FilterRun:
     on_claim: Callable[[Claim, Decision], None] | None = None
     chunk_size: int = 1 << 20
     limits: Limits | None = None  # bounds on hostile input (default: Limits())
+    # --reject interchange: interchanges (numbered from 1 in the input) whose every claim is
+    # rejected because one of their transaction sets is damaged, with the reason (see prescan).
+    rejected_interchanges: dict[int, str] = field(default_factory=dict)
     # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
     interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
 
@@ -233,10 +265,15 @@ class FilterRun:
         tally = _Tally()
         start: TransactionStart | None = None
         isa: Segment | None = None
+        interchanges = 0
+        condemned: list[Finding] | None = None  # findings for every claim of a rejected interchange
         log = get_logger()
         for event in EventReader(segments, name, limits=limits):
             if isinstance(event, Claim):
-                decision = decide(event, evaluate(event), scope)
+                if condemned is None:
+                    decision = decide(event, evaluate(event), scope)
+                else:
+                    decision = Decision(False, condemned)
                 if writer is not None:
                     writer.claim(event, decision.accepted, decision.rejected_lines)
                 if acks is not None:
@@ -300,6 +337,9 @@ class FilterRun:
                     )
             elif isinstance(event, InterchangeStart):
                 isa = event.isa
+                interchanges += 1
+                reason = self.rejected_interchanges.get(interchanges)
+                condemned = None if reason is None else interchange_findings(reason)
                 if writer is not None:
                     writer.interchange_start(event)
             elif isinstance(event, InterchangeEnd):

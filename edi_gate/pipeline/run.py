@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +14,7 @@ from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, prescan
 from edi_gate.pipeline.outputs import OutputSet
 
 
@@ -35,11 +37,21 @@ def run_filter_file(
     targets: FilterTargets,
     *,
     scope: str = "claim",
+    reject: str = "set",
     now: datetime,
 ) -> Summary:
-    """Filter ``source`` into the targets. On unreadable X12 nothing is written but the TA1/999."""
+    """Filter ``source`` into the targets. On unreadable X12 nothing is written but the TA1/999.
+
+    ``reject``: what a transaction set with syntax errors takes down with it: its own claims
+    ("set", the default) or every claim of its interchange ("interchange", read in two passes).
+    """
     outputs = OutputSet()
+    rejected_interchanges: dict[int, str] = {}
     try:
+        if reject == "interchange":
+            source = _seekable(source)
+            rejected_interchanges = prescan(source, name)
+            source.seek(0)
         out = outputs.binary(targets.output) if targets.output else None
         decisions = outputs.text(targets.decisions) if targets.decisions else None
         control = ca277 = ack999 = None
@@ -51,7 +63,13 @@ def run_filter_file(
             ack_stream = outputs.binary(targets.ack999)
             ack999 = Ack999Writer(ack_stream, control=control, now=now)
         run = FilterRun(
-            engine, scope=scope, out=out, decisions=decisions, acks=ca277, ack999=ack999
+            engine,
+            scope=scope,
+            out=out,
+            decisions=decisions,
+            acks=ca277,
+            ack999=ack999,
+            rejected_interchanges=rejected_interchanges,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -75,6 +93,19 @@ def run_filter_file(
         outputs.abort()
         raise
     return summary
+
+
+def _seekable(source: BinaryIO) -> BinaryIO:
+    """``source`` itself when it can be read twice, else a spooled copy (standard input)."""
+    try:
+        if source.seekable():
+            return source
+    except (AttributeError, ValueError):
+        pass
+    copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - closed with the run
+    shutil.copyfileobj(source, copy, 1 << 20)
+    copy.seek(0)
+    return copy  # type: ignore[return-value]
 
 
 def _name_outputs(error: BaseException, outputs: OutputSet) -> None:

@@ -177,3 +177,58 @@ def test_writing_to_a_device_keeps_the_device(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert received and received[0].startswith(b"ISA*")
     assert fifo.is_fifo() and Path("/dev/null").is_char_device()
+
+
+def _two_interchanges_one_damaged(tmp_path: Path) -> Path:
+    """Interchange 1: two sets, the second with a wrong SE01. Interchange 2: sound."""
+    text = DEMO.read_text()
+    st, ge = text.index("ST*837*"), text.index("GE*")
+    body = text[st:ge]
+    second = body.replace("ST*837*0001", "ST*837*0002").replace("SE*", "SE*9", 1)
+    second = second.replace("*0001~", "*0002~")  # ST02 and SE02
+    second = second.replace("CLM*DEMO-", "CLM*SET2-")
+    first = text[:ge] + second + text[ge:].replace("GE*1*", "GE*2*", 1)
+    sound = text.replace("CLM*DEMO-", "CLM*ISA2-").replace("000000101", "000000102")
+    path = tmp_path / "two.837"
+    path.write_text(first + sound)
+    return path
+
+
+def test_reject_set_or_whole_interchange(tmp_path: Path):
+    from tests.helpers import ack277_claims, pyx12_verdict
+
+    path = _two_interchanges_one_damaged(tmp_path)
+    decided = {}
+    for mode in ("set", "interchange"):
+        dec, acks = tmp_path / f"{mode}.jsonl", tmp_path / f"{mode}.277"
+        result = run(
+            "filter",
+            str(path),
+            "--reject",
+            mode,
+            "-o",
+            str(tmp_path / f"{mode}.837"),
+            "--decisions",
+            str(dec),
+            "--acks",
+            str(acks),
+        )
+        assert result.returncode == 0, result.stderr
+        records = [json.loads(line) for line in dec.read_text().splitlines()]
+        assert len(records) == count_clm(path.read_bytes()) == 24
+        assert sorted(ack277_claims(acks.read_bytes())) == sorted(r["claim"] for r in records)
+        assert pyx12_verdict(acks)[0]
+        out = (tmp_path / f"{mode}.837").read_bytes()
+        assert count_clm(out) == sum(r["decision"] == "accepted" for r in records)
+        decided[mode] = {r["claim"]: r for r in records}
+    by_set, whole = decided["set"], decided["interchange"]
+    assert all(r["decision"] == "rejected" for c, r in by_set.items() if c.startswith("SET2-"))
+    assert any(r["decision"] == "accepted" for c, r in by_set.items() if c.startswith("DEMO-"))
+    for claim, record in whole.items():
+        if claim.startswith(("DEMO-", "SET2-")):  # the damaged interchange: every claim goes
+            assert record["decision"] == "rejected"
+        else:  # the sound interchange is decided exactly as before
+            assert record["decision"] == by_set[claim]["decision"]
+    reason = whole["DEMO-001"]["findings"][0]["message"]
+    assert reason.startswith("interchange rejected: transaction set 0002 has syntax errors")
+    assert "SE01" in reason
