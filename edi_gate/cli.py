@@ -7,7 +7,9 @@ cannot be opened, 74 (EX_IOERR) when an output cannot be written (nothing is lef
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -67,6 +69,19 @@ def _fail(status: int, message: str) -> None:
     logs.get_logger().error("edi_gate.failed", error=message, exit_status=status)
     click.echo(f"edi-gate: {message}", err=True)
     sys.exit(status)
+
+
+@contextlib.contextmanager
+def _exit_statuses() -> Iterator[None]:
+    """Map what a run can fail with to the documented exit statuses, with a one-line message."""
+    try:
+        yield
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, f"configuration error: {error}")
+    except X12Error as error:
+        _fail(EXIT_DATA, str(error))
+    except OSError as error:  # disk full, unwritable directory: outputs were rolled back
+        _fail(EXIT_IO, f"cannot write outputs: {_describe_os_error(error)}")
 
 
 def _describe_os_error(error: OSError) -> str:
@@ -140,13 +155,10 @@ def filter_command(
     )
     stream, name = _open_input(input_path)
     try:
-        summary = run_filter_file(
-            stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
-        )
-    except X12Error as error:
-        _fail(EXIT_DATA, str(error))
-    except OSError as error:  # disk full, unwritable directory: outputs were rolled back
-        _fail(EXIT_IO, f"cannot write outputs: {_describe_os_error(error)}")
+        with _exit_statuses():
+            summary = run_filter_file(
+                stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
+            )
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -234,20 +246,16 @@ def ack_command(
     _setup_logging(log_format)
     if input_path == "-":
         raise click.UsageError("ack reads INPUT twice: give a path, not '-'")
+    _open_input(input_path)[0].close()  # a missing or unreadable INPUT: exit 66, said plainly
     control = ControlNumbers(state_path=control_state)
-    try:
-        with OutputSet() as outputs:
-            count = build_277_from_decisions(
-                input_path,
-                decisions,
-                outputs.binary(output),
-                control=control,
-                now=datetime.now(UTC),
-            )
-    except ConfigError as error:
-        _fail(EXIT_CONFIG, str(error))
-    except X12Error as error:
-        _fail(EXIT_DATA, str(error))
+    with _exit_statuses(), OutputSet() as outputs:
+        count = build_277_from_decisions(
+            input_path,
+            decisions,
+            outputs.binary(output),
+            control=control,
+            now=datetime.now(UTC),
+        )
     logs.get_logger().info("ack.summary", source=input_path, claims=count)
 
 

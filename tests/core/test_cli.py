@@ -141,6 +141,11 @@ def test_ack_rebuilds_the_277ca_from_decisions(tmp_path: Path):
 
     assert body(tmp_path / "re.277") == body(acks)
     assert run("ack", str(DEMO), "--decisions", str(tmp_path / "missing")).returncode == 2
+    (tmp_path / "taken").mkdir()
+    unwritable = run("ack", str(DEMO), "--decisions", str(dec), "-o", str(tmp_path / "taken"))
+    assert unwritable.returncode == 74 and b"Traceback" not in unwritable.stderr
+    missing_input = run("ack", str(tmp_path / "nope.837"), "--decisions", str(dec))
+    assert missing_input.returncode == 66 and b"nope.837" in missing_input.stderr
 
 
 def test_a_transaction_set_without_se_is_refused_not_swallowed(tmp_path: Path):
