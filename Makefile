@@ -5,20 +5,22 @@ BIN := $(VENV)/bin
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 OUT := fixtures/out
+# The modules setup.py compiles with mypyc: installing again rebuilds them when they change.
+COMPILED_SOURCES := setup.py $(shell sed -n 's/^ *"\(edi_gate\/[a-z0-9_/]*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: demo test lint bench bench-quick profile fuzz clean
+.PHONY: demo test build lint bench bench-quick profile fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+$(DEMO_STAMP): pyproject.toml $(COMPILED_SOURCES) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 # The test extras, PySpark for the replay engine test, and the system packages the pipeline
 # tests need (OpenSSH's sshd and sftp, a Java runtime), each installed only when missing.
-$(TEST_STAMP): pyproject.toml scripts/install-test-deps.sh | $(BIN)/python
+$(TEST_STAMP): pyproject.toml $(COMPILED_SOURCES) scripts/install-test-deps.sh | $(BIN)/python
 	scripts/install-test-deps.sh
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@ $(DEMO_STAMP)
@@ -31,8 +33,11 @@ demo: $(DEMO_STAMP)
 	@echo "outputs in $(OUT)/"
 
 test: $(TEST_STAMP)
-	$(BIN)/ruff check edi_gate tests bench fuzz
-	EDI_GATE_REQUIRE_SPARK=1 $(BIN)/python -m pytest
+	$(BIN)/ruff check edi_gate tests bench fuzz setup.py
+	EDI_GATE_REQUIRE_SPARK=1 EDI_GATE_REQUIRE_COMPILED=1 $(BIN)/python -m pytest
+
+# Recompile the hot path after editing it (make demo/test do this by themselves).
+build: $(DEMO_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check edi_gate tests bench fuzz
@@ -53,4 +58,5 @@ fuzz: $(TEST_STAMP)
 	$(BIN)/python -m fuzz.run --minutes 10
 
 clean:
-	rm -rf $(VENV) $(OUT) bench/out bench/data .pytest_cache
+	rm -rf $(VENV) $(OUT) bench/out bench/data .pytest_cache build
+	find edi_gate -name '*.so' -delete; rm -f *__mypyc*.so

@@ -486,7 +486,9 @@ def decision_from_record(record: dict[str, object]) -> Decision:
     """A Decision from one ``--decisions`` JSON object."""
     accepted = record.get("decision") == "accepted"
     findings = []
-    for raw in record.get("findings") or []:  # type: ignore[union-attr]
+    raw_findings = record.get("findings") or []
+    assert isinstance(raw_findings, list)
+    for raw in raw_findings:
         assert isinstance(raw, dict)
         findings.append(
             Finding(
@@ -499,10 +501,11 @@ def decision_from_record(record: dict[str, object]) -> Decision:
             )
         )
     rejected_lines: frozenset[int] = frozenset()
-    if accepted:
+    raw_lines = record.get("lines") or []
+    if accepted and isinstance(raw_lines, list):
         rejected_lines = frozenset(
             int(ln["line"])
-            for ln in record.get("lines") or []  # type: ignore[union-attr]
+            for ln in raw_lines
             if isinstance(ln, dict) and ln.get("decision") == "rejected"
         )
     return Decision(accepted, findings, rejected_lines)

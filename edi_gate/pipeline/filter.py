@@ -11,10 +11,10 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from edi_gate.logs import get_logger
 from edi_gate.rules.engine import decide
@@ -33,7 +33,7 @@ from edi_gate.x12.loops import (
     TransactionEnd,
     TransactionStart,
 )
-from edi_gate.x12.model import Claim
+from edi_gate.x12.model import Claim, Envelope
 from edi_gate.x12.tokenizer import Segment, SegmentReader
 from edi_gate.x12.writer import FilteredWriter
 
@@ -46,22 +46,36 @@ class RuleEngine(Protocol):
     def evaluate(self, claim: Claim) -> list[Finding]: ...
 
 
+# The protocols below must match the writers' real signatures, return types included: the
+# compiled filter (setup.py) checks values crossing them at run time.
+
+
 class ClaimAckWriter(Protocol):
     """What the filter needs of a 277CA writer."""
 
-    def begin_transaction(self, envelope: object) -> None: ...
+    def begin_transaction(self, envelope: Envelope) -> None: ...
     def add(self, claim: Claim, decision: Decision) -> None: ...
-    def end_transaction(self, override: list[Finding] | None = None) -> None: ...
+    def end_transaction(self, override: list[Finding] | None = None) -> str | None: ...
     def close(self) -> None: ...
 
 
 class SyntaxAckWriter(Protocol):
     """What the filter needs of a 999 writer."""
 
-    def begin_group(self, envelope: object) -> None: ...
-    def transaction(self, st_id: str, control: str, version: str, issues: list) -> None: ...
-    def end_group(self, group_issues: list[str] = ..., *, declared: int | None = None) -> str: ...
+    def begin_group(self, envelope: Envelope) -> None: ...
+    def transaction(
+        self, st_id: str, control: str, version: str, issues: Sequence[SyntaxIssue]
+    ) -> bool: ...
+    def end_group(
+        self, group_issues: Iterable[str] = (), *, declared: int | None = None
+    ) -> str: ...
     def close(self) -> None: ...
+
+
+class DecisionSink(Protocol):
+    """Where --decisions JSON lines go: a text file, or replay's and check's own collectors."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 @dataclass
@@ -240,7 +254,7 @@ class FilterRun:
     engine: RuleEngine
     scope: str = "claim"
     out: BinaryIO | None = None
-    decisions: IO[str] | None = None
+    decisions: DecisionSink | None = None
     acks: ClaimAckWriter | None = None
     ack999: SyntaxAckWriter | None = None
     on_claim: Callable[[Claim, Decision], None] | None = None
@@ -345,7 +359,7 @@ class FilterRun:
             elif isinstance(event, InterchangeEnd):
                 if writer is not None:
                     writer.interchange_end(event)
-                if event.issues:
+                if event.issues and isa is not None:
                     self.interchange_issues.append((isa, event.issues))
                 for issue in event.issues:
                     log.warning(

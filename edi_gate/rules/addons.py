@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
 
-@register
 class AddOnWithoutPrimary(Rule):
     id = "ADD001"
     family = "addons"

@@ -107,22 +107,23 @@ class Rule:
         return f"<Rule {self.id}>"
 
 
-REGISTRY: dict[str, type[Rule]] = {}
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    """Class decorator: make a rule implementation known by its id."""
-    if cls.id in REGISTRY and REGISTRY[cls.id] is not cls:
-        raise RuntimeError(f"rule id {cls.id} registered twice")
-    REGISTRY[cls.id] = cls
-    return cls
-
-
 def registry() -> dict[str, type[Rule]]:
-    """All rule implementations (importing the family modules registers them)."""
+    """Every rule implementation by id: each concrete subclass of Rule (one with an ``id``) that
+    the family modules define. A class is known by being defined; no decorator to forget (and
+    none that would keep the compiled build from making rules native classes, see setup.py)."""
     for name in FAMILY_MODULES:
         importlib.import_module(f"edi_gate.rules.{name}")
-    return REGISTRY
+    found: dict[str, type[Rule]] = {}
+    pending: list[type[Rule]] = [Rule]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if not cls.id:
+            continue  # a base class (SameDayRule, a family's shared base)
+        if cls.id in found and found[cls.id] is not cls:
+            raise RuntimeError(f"rule id {cls.id} defined twice")
+        found[cls.id] = cls
+    return dict(sorted(found.items()))
 
 
 def code_text(line: ServiceLine) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from edi_gate.rules.base import Rule, SameDayRule, code_text, register
+from edi_gate.rules.base import Rule, SameDayRule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -20,7 +20,6 @@ class _SameDay(SameDayRule):
     family = "bundling"
 
 
-@register
 class FluoroscopyStandAlone(_SameDay):
     id = "BUND001"
     needs = ("fluoroscopy_standalone", "fluoroscopy_included")
@@ -32,7 +31,6 @@ class FluoroscopyStandAlone(_SameDay):
     )
 
 
-@register
 class ThreeDRendering(_SameDay):
     id = "BUND002"
     needs = ("three_d_rendering", "three_d_excluded")
@@ -44,7 +42,6 @@ class ThreeDRendering(_SameDay):
     )
 
 
-@register
 class LimitedCtWithDiagnosticCt(_SameDay):
     id = "BUND003"
     needs = ("limited_ct", "ct_diagnostic")
@@ -56,7 +53,6 @@ class LimitedCtWithDiagnosticCt(_SameDay):
     )
 
 
-@register
 class PetCtUnbundled(_SameDay):
     id = "BUND004"
     needs = ("pet_only", "ct_diagnostic")
@@ -72,7 +68,6 @@ class PetCtUnbundled(_SameDay):
         )
 
 
-@register
 class PetMriCoding(_SameDay):
     id = "BUND005"
     needs = ("pet_mri_wrong_pet", "mri_unlisted")
@@ -84,7 +79,6 @@ class PetMriCoding(_SameDay):
     )
 
 
-@register
 class BilateralBreastMri(Rule):
     """Both breasts by MRI on one date are one bilateral code, never two unilateral ones."""
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
 
-@register
 class DeletedCode(Rule):
     """Deleted/renumbered codes, from their deletion date (so old archives replay correctly)."""
 
@@ -39,7 +38,6 @@ class DeletedCode(Rule):
             )
 
 
-@register
 class NonspecificCode(Rule):
     """Nonspecific HCPCS such as S8042 (low-field MRI): bill the specific CPT code."""
 
@@ -82,7 +80,6 @@ class _FamilyCode(Rule):
                 )
 
 
-@register
 class InvestigationalCode(_FamilyCode):
     id = "CODE003"
     needs = ("investigational",)
@@ -93,7 +90,6 @@ class InvestigationalCode(_FamilyCode):
     )
 
 
-@register
 class OutsideStudyInterpretation(_FamilyCode):
     id = "CODE004"
     needs = ("outside_interpretation",)

@@ -110,6 +110,7 @@ class Engine:
             return self.rulesets[0]
         if on in self._by_date:
             return self._by_date[on]
+        hit: Ruleset | None
         if on is None:
             hit = self.ruleset_for(date.today()) or self.rulesets[-1]
         else:
@@ -148,6 +149,14 @@ class Engine:
         if len(findings) > 1:
             findings.sort(key=_finding_order)
         return findings
+
+    def planned_rules(self, claim: Claim) -> list[str]:
+        """Ids of the rules ``evaluate`` calls for this claim: those its codes can trigger."""
+        rs = self.ruleset_for(claim.service_dates[0])
+        if rs is None:
+            return []
+        office = self.office_pos_override if self.office_pos_override is not None else rs.office_pos
+        return [rule.id for rule in self._plans[id(rs)].rules_for(claim.lines, office)]
 
 
 def _finding_order(f: Finding) -> tuple[int, str]:

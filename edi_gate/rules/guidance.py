@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from edi_gate.rules.base import Rule, SameDayRule, code_text, register
+from edi_gate.rules.base import Rule, SameDayRule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -17,7 +17,6 @@ US_GUIDANCE = "76942"
 US_GUIDANCE_ONLY = CodeSet((US_GUIDANCE,))
 
 
-@register
 class GuidanceOneUnit(Rule):
     """76942, 77002, 77003, 77012, 77021: one unit in total per patient per date of service."""
 
@@ -82,7 +81,6 @@ class _SameDay76942(Rule):
                 yield self.finding(ctx, line, self.why.format(ct=code_text(line), partner=partner))
 
 
-@register
 class UsGuidanceWithUsJointInjection(_SameDay76942):
     id = "GUID002"
     needs = ("joint_injection_with_us",)
@@ -93,7 +91,6 @@ class UsGuidanceWithUsJointInjection(_SameDay76942):
     )
 
 
-@register
 class UsGuidanceTriggerPointNerveBlock(_SameDay76942):
     id = "GUID005"
     needs = ("trigger_point_nerve_block",)
@@ -104,7 +101,6 @@ class UsGuidanceTriggerPointNerveBlock(_SameDay76942):
     )
 
 
-@register
 class UsGuidanceViscosupplement(_SameDay76942):
     id = "GUID006"
     needs = ("viscosupplement",)
@@ -115,7 +111,6 @@ class UsGuidanceViscosupplement(_SameDay76942):
     )
 
 
-@register
 class UsGuidanceByNpp(Rule):
     """76942 by a non-physician practitioner: NPPs are not qualified to interpret ultrasound."""
 
@@ -141,7 +136,6 @@ class UsGuidanceByNpp(Rule):
                 )
 
 
-@register
 class UsGuidanceBySpecialty(Rule):
     """76942 by podiatry (a configurable specialty list): foot needle procedures don't need it."""
 
@@ -173,7 +167,6 @@ class _SameDayPair(SameDayRule):
     family = "guidance"
 
 
-@register
 class MrGuidanceBreastBiopsy(_SameDayPair):
     id = "GUID007"
     needs = ("mr_guidance_needle", "breast_biopsy")
@@ -185,7 +178,6 @@ class MrGuidanceBreastBiopsy(_SameDayPair):
     )
 
 
-@register
 class CtAblationGuidanceBone(_SameDayPair):
     id = "GUID008"
     needs = ("ct_ablation_guidance", "bone_ablation")
@@ -197,7 +189,6 @@ class CtAblationGuidanceBone(_SameDayPair):
     )
 
 
-@register
 class CtLocalizationWithDiagnosticCt(_SameDayPair):
     id = "GUID009"
     needs = ("ct_stereotactic", "ct_stereotactic_diagnostic")

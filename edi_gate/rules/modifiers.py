@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -17,7 +17,6 @@ ALLOWED_COMPONENT_MODIFIERS: dict[str, frozenset[str]] = {
 }
 
 
-@register
 class TcAnd26(Rule):
     """TC and 26 on one line contradict each other: global is billed without either."""
 
@@ -36,7 +35,6 @@ class TcAnd26(Rule):
                 )
 
 
-@register
 class ComponentModifierNotSplit(Rule):
     """TC or 26 on a code whose PC/TC indicator has no such component."""
 

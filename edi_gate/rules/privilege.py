@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from edi_gate.rules.base import Rule, code_text, register
+from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -36,15 +36,16 @@ def assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
 
 def verdicts(ctx: ClaimContext) -> dict[str, list[tuple[ServiceLine, str]]]:
     """rule id -> [(line, message)] for the whole claim, computed once and shared by PRIV rules."""
-    hit = ctx.memo.get("privilege")
-    if hit is None:
-        hit = {}
-        for line in ctx.claim.lines:
-            verdict = _assess(ctx, line)
-            if verdict is not None:
-                hit.setdefault(verdict.rule, []).append((line, verdict.message))
-        ctx.memo["privilege"] = hit
-    return hit  # type: ignore[return-value]
+    memo = ctx.memo.get("privilege")
+    if memo is not None:
+        return memo  # type: ignore[return-value]
+    hit: dict[str, list[tuple[ServiceLine, str]]] = {}
+    for line in ctx.claim.lines:
+        verdict = _assess(ctx, line)
+        if verdict is not None:
+            hit.setdefault(verdict.rule, []).append((line, verdict.message))
+    ctx.memo["privilege"] = hit
+    return hit
 
 
 def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
@@ -175,56 +176,48 @@ class _PrivilegeRule(Rule):
         return [self.finding(ctx, line, message) for line, message in hits]
 
 
-@register
 class UnknownSpecialty(_PrivilegeRule):
     """Office imaging line whose rendering provider has no taxonomy anywhere."""
 
     id = "PRIV001"
 
 
-@register
 class NonPhysicianPractitioner(_PrivilegeRule):
     """Nurse practitioners, physician assistants and other 36* taxonomies hold no privileges."""
 
     id = "PRIV002"
 
 
-@register
 class AdvancedImagingNonRadiologist(_PrivilegeRule):
     """MRI/MRA, CT/CTA and PET by a nonradiologist: neither component is paid."""
 
     id = "PRIV003"
 
 
-@register
 class NotPrivileged(_PrivilegeRule):
     """The code is on none of the provider's specialty tables."""
 
     id = "PRIV004"
 
 
-@register
 class TechnicalOnly(_PrivilegeRule):
     """Technical-only tables: the line must carry TC."""
 
     id = "PRIV005"
 
 
-@register
 class CertificationRequired(_PrivilegeRule):
     """Service-specific codes need the credential on file on the date of service."""
 
     id = "PRIV006"
 
 
-@register
 class MobileImaging(_PrivilegeRule):
     """Mobile imaging: the office's privileges; OB ultrasound read by radiologist or AIUM."""
 
     id = "PRIV008"
 
 
-@register
 class PriorAuthorization(Rule):
     """Echocardiography and nuclear cardiology codes need a prior authorization number."""
 

@@ -701,7 +701,7 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
 
     # derived sets
     table_codes = [c for t in rs.tables.values() for c in t.code_list]
-    cert_codes = [c for c in rs.certifications.values() for c in c.code_list]
+    cert_codes = [code for cert in rs.certifications.values() for code in cert.code_list]
     rs.certification_codes = CodeSet(cert_codes)
     rs.prior_auth_codes = CodeSet(
         c for t in rs.tables.values() if t.prior_authorization for c in t.code_list

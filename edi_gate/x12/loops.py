@@ -261,6 +261,7 @@ class EventReader:
                 claim.segments.append(segment)
                 if len(claim.segments) > self._max_held:
                     raise self._too_long(f"claim {claim.claim_id!r}", segment)
+                assert txn is not None  # a claim is only opened inside an 837P set
                 if tag in read_in_claim:
                     txn.position = st_position
                     self._read_claim_segment(txn, claim, segment, line_state)
@@ -357,9 +358,9 @@ class EventReader:
                     if pending_level is not None:
                         yield pending_level
                         pending_level = None
-                issues = txn.issues if txn is not None else []
-                self._check_trailer(st, segment, st_position, issues)
-                yield TransactionEnd(segment, st_position, issues)
+                set_issues = txn.issues if txn is not None else []
+                self._check_trailer(st, segment, st_position, set_issues)
+                yield TransactionEnd(segment, st_position, set_issues)
                 transactions += 1
                 st = None
                 txn = None
@@ -408,7 +409,7 @@ class EventReader:
             if tag == b"GE":
                 if group is None:
                     raise self._error("GE without GS", segment, "024")
-                issues = []
+                issues: list[EnvelopeIssue] = []
                 if segment.element(2) != group.element(6):
                     message = (
                         f"GE02 {segment.element(2)!r} does not match GS06 {group.element(6)!r}"

@@ -146,7 +146,8 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
         )
     repetition = fields[11]
     if repetition.isalnum() or repetition in (element, component, terminator, b" "):
-        repetition = None  # 4010 puts the standards id 'U' here
+        # 4010 puts the standards id 'U' here: no repetition separator
+        return Delimiters(element, component, terminator, None)
     return Delimiters(element, component, terminator, repetition)
 
 

@@ -38,6 +38,11 @@ def provider(taxonomy: str = "", loop: str = "2310B", npi_: str = RENDERING_NPI)
     )
 
 
+# A line's rendering provider until ``claim`` fills it in (ServiceLine.rendering is never None:
+# the compiled model checks the type).
+UNSET = Provider(loop="")
+
+
 def line(
     code: str,
     *mods: str,
@@ -62,7 +67,7 @@ def line(
         service_date_end=dos,
         prior_authorization=prior_auth,
         line_control="",
-        rendering=rendering,  # type: ignore[arg-type]
+        rendering=rendering or UNSET,
         first_segment=0,
         end_segment=0,
     )
@@ -94,7 +99,7 @@ def claim(
     numbered = []
     for i, ln in enumerate(lines, 1):
         ln.number = i
-        if ln.rendering is None:
+        if ln.rendering is UNSET:
             ln.rendering = rendering or billing
         numbered.append(ln)
     return Claim(
