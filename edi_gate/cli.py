@@ -8,6 +8,7 @@ cannot be opened, 74 (EX_IOERR) when an output cannot be written (nothing is lef
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -60,9 +61,13 @@ def load_engine(ruleset: Path | None, roster: Path | None):
     from edi_gate.rules.engine import Engine
 
     try:
-        return Engine.load(ruleset, roster)
+        engine = Engine.load(ruleset, roster)
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
+    # Modules, ruleset and roster live as long as the process: move them out of the collector's
+    # way, so its full passes over a run's claims stop walking them each time (about 5%).
+    gc.freeze()
+    return engine
 
 
 def _fail(status: int, message: str) -> None:

@@ -114,43 +114,104 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
-    """The --decisions JSON object for one claim (no patient names or member ids)."""
+def _json_text(text: str) -> str:
+    """``json.dumps(text)``, without the encoder for the usual case (printable ASCII, nothing to
+    escape)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
+    return json.dumps(text)
+
+
+def _json_number(value: int | float | None) -> str:
+    if value is None:
+        return "null"
+    return str(value) if type(value) is int else json.dumps(value)
+
+
+def decision_json(claim: Claim, decision: Decision) -> str:
+    """The --decisions JSON object for one claim, one line (no patient names or member ids).
+
+    Written out field by field rather than through a dict and ``json.dumps``: this runs for
+    every claim, and the keys are constants. ``decision_record`` is the same object parsed;
+    the tests check both against each other and against json.dumps.
+    """
     env = claim.envelope
     start, end = claim.service_dates
     rejected_lines = decision.rejected_lines
-    return {
-        "claim": claim.claim_id,
-        "decision": decision.label,
-        "interchange": env.interchange_control,
-        "group": env.group_control,
-        "transaction": env.transaction_control,
-        "source": env.source,
-        "position": claim.ordinal,
-        "charge": claim.segments[0].element(2),
-        "billing_npi": claim.billing.npi,
-        "service_date": start.isoformat() if start else None,
-        "service_date_end": end.isoformat() if end else None,
-        "lines": [
-            {
-                "line": line.number,
-                "procedure": line.procedure,
-                "modifiers": list(line.modifiers),
-                "units": _number(line.units),
-                "place_of_service": line.place_of_service,
-                "rendering_npi": line.rendering.npi,
-                "rendering_loop": line.rendering.loop,
-                "taxonomy": line.rendering.taxonomy,
-                "decision": (
-                    "rejected"
-                    if not decision.accepted or line.number in rejected_lines
-                    else "accepted"
-                ),
-            }
-            for line in claim.lines
-        ],
-        "findings": [f.as_dict() for f in decision.findings],
-    }
+    label = decision.label
+    parts = [
+        '{"claim":',
+        _json_text(claim.claim_id),
+        ',"decision":"',
+        label,
+        '","interchange":',
+        _json_text(env.interchange_control),
+        ',"group":',
+        _json_text(env.group_control),
+        ',"transaction":',
+        _json_text(env.transaction_control),
+        ',"source":',
+        _json_text(env.source),
+        ',"position":',
+        str(claim.ordinal),
+        ',"charge":',
+        _json_text(claim.segments[0].element(2)),
+        ',"billing_npi":',
+        _json_text(claim.billing.npi),
+        ',"service_date":',
+        '"' + start.isoformat() + '"' if start else "null",
+        ',"service_date_end":',
+        '"' + end.isoformat() + '"' if end else "null",
+        ',"lines":[',
+    ]
+    for index, line in enumerate(claim.lines):
+        rendering = line.rendering
+        rejected = not decision.accepted or line.number in rejected_lines
+        modifiers = ",".join([_json_text(m) for m in line.modifiers])
+        parts += [
+            '{"line":' if index == 0 else ',{"line":',
+            str(line.number),
+            ',"procedure":',
+            _json_text(line.procedure),
+            ',"modifiers":[',
+            modifiers,
+            '],"units":',
+            _json_number(_number(line.units)),
+            ',"place_of_service":',
+            _json_text(line.place_of_service),
+            ',"rendering_npi":',
+            _json_text(rendering.npi),
+            ',"rendering_loop":',
+            _json_text(rendering.loop),
+            ',"taxonomy":',
+            _json_text(rendering.taxonomy),
+            ',"decision":"rejected"}' if rejected else ',"decision":"accepted"}',
+        ]
+    parts.append('],"findings":[')
+    for index, finding in enumerate(decision.findings):
+        parts += [
+            '{"rule":' if index == 0 else ',{"rule":',
+            _json_text(finding.rule),
+            ',"line":',
+            _json_number(finding.line),
+            ',"message":',
+            _json_text(finding.message),
+            ',"category":',
+            _json_text(finding.category),
+            ',"status":',
+            _json_text(finding.status),
+            ',"entity":',
+            _json_text(finding.entity),
+            "}",
+        ]
+    parts.append("]}")
+    return "".join(parts)
+
+
+def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
+    """The --decisions object for one claim as a dict (see ``decision_json``)."""
+    record: dict[str, object] = json.loads(decision_json(claim, decision))
+    return record
 
 
 MAX_SYNTAX_FINDINGS = 3
@@ -206,8 +267,9 @@ class _DecisionSpool:
         self.file = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
         self.count = 0
 
-    def add(self, record: dict[str, object]) -> None:
-        self.file.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+    def add(self, line: str) -> None:
+        """One decision_json line (ASCII: JSON escapes everything else)."""
+        self.file.write(line.encode("ascii") + b"\n")
         self.count += 1
 
     def records(self):
@@ -293,7 +355,7 @@ class FilterRun:
                 if acks is not None:
                     acks.add(event, decision)
                 if spool is not None:
-                    spool.add(decision_record(event, decision))
+                    spool.add(decision_json(event, decision))
                 tally.add(decision)
                 if self.on_claim is not None:
                     self.on_claim(event, decision)
@@ -380,9 +442,17 @@ class FilterRun:
     def _flush_decisions(self, spool: _DecisionSpool, override: list[Finding] | None) -> None:
         assert self.decisions is not None
         if override is None:
+            # Copied in large blocks, each ending at a line end (sinks may read whole lines).
             spool.file.seek(0)
-            for raw in spool.file:
-                self.decisions.write(raw.decode())
+            carry = b""
+            while block := spool.file.read(1 << 20):
+                block = carry + block
+                cut = block.rfind(b"\n") + 1
+                carry = block[cut:]
+                if cut:
+                    self.decisions.write(block[:cut].decode("ascii"))
+            if carry:
+                self.decisions.write(carry.decode("ascii"))
         else:
             findings = [f.as_dict() for f in override]
             for record in spool.records():

@@ -24,6 +24,7 @@ number of units in flight, memory stays flat whatever the size of the archive.
 from __future__ import annotations
 
 import contextlib
+import gc
 import glob
 import gzip
 import io
@@ -570,6 +571,7 @@ def _init_worker(spec: EngineSpec, compare_with: EngineSpec | None, scope: str, 
     _engine(spec)
     if compare_with is not None:
         _engine(compare_with)
+    gc.freeze()  # the engines outlive every unit: keep the collector from walking them (cli.py)
 
 
 def _work(unit: WorkUnit) -> UnitResult:

@@ -1,0 +1,128 @@
+"""The --decisions line is written field by field (filter.decision_json) for speed: it must be
+exactly what json.dumps makes of the documented record, for every claim and any text."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench.generate import generate
+from edi_gate.errors import X12Error
+from edi_gate.pipeline.filter import _json_text, decision_json, decision_record
+from edi_gate.rules.engine import Engine, decide
+from edi_gate.x12.loops import EventReader
+from edi_gate.x12.model import Claim
+from edi_gate.x12.tokenizer import SegmentReader
+from tests.helpers import CORPUS, provenance
+
+
+def reference_record(claim: Claim, decision) -> dict[str, object]:
+    """The decisions schema as the README documents it, built the plain way."""
+
+    def number(value: Decimal) -> int | float:
+        return int(value) if value == value.to_integral_value() else float(value)
+
+    start, end = claim.service_dates
+    return {
+        "claim": claim.claim_id,
+        "decision": "accepted" if decision.accepted else "rejected",
+        "interchange": claim.envelope.interchange_control,
+        "group": claim.envelope.group_control,
+        "transaction": claim.envelope.transaction_control,
+        "source": claim.envelope.source,
+        "position": claim.ordinal,
+        "charge": claim.segments[0].element(2),
+        "billing_npi": claim.billing.npi,
+        "service_date": start.isoformat() if start else None,
+        "service_date_end": end.isoformat() if end else None,
+        "lines": [
+            {
+                "line": line.number,
+                "procedure": line.procedure,
+                "modifiers": list(line.modifiers),
+                "units": number(line.units),
+                "place_of_service": line.place_of_service,
+                "rendering_npi": line.rendering.npi,
+                "rendering_loop": line.rendering.loop,
+                "taxonomy": line.rendering.taxonomy,
+                "decision": (
+                    "rejected"
+                    if not decision.accepted or line.number in decision.rejected_lines
+                    else "accepted"
+                ),
+            }
+            for line in claim.lines
+        ],
+        "findings": [
+            {
+                "rule": f.rule,
+                "line": f.line,
+                "message": f.message,
+                "category": f.category,
+                "status": f.status,
+                "entity": f.entity,
+            }
+            for f in decision.findings
+        ],
+    }
+
+
+def claims_of(path: Path):
+    """The claims read before any error (the corpus has unreadable files too)."""
+    with open(path, "rb") as fh:
+        try:
+            for event in EventReader(SegmentReader(fh, str(path)), str(path)):
+                if isinstance(event, Claim):
+                    yield event
+        except X12Error:
+            return
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> tuple[list[Path], Path]:
+    tmp = tmp_path_factory.mktemp("decisions")
+    roster = tmp / "roster.csv"
+    generate(tmp / "gen.837", 2_000, seed=5, roster=roster)
+    corpus = [
+        CORPUS / row["local_path"]
+        for row in provenance()
+        if row["transaction_type"] == "837P" and row["version_GS08"].startswith("005010")
+    ]
+    return [tmp / "gen.837", *corpus], roster
+
+
+@pytest.mark.parametrize("scope", ["claim", "line"])
+def test_every_claim_matches_json_dumps(inputs, scope: str) -> None:
+    paths, roster = inputs
+    engine = Engine.load(None, roster)
+    seen = rejected = partial = 0
+    for path in paths:
+        for claim in claims_of(path):
+            decision = decide(claim, engine.evaluate(claim), scope)
+            expected = reference_record(claim, decision)
+            assert decision_json(claim, decision) == json.dumps(expected, separators=(",", ":"))
+            assert decision_record(claim, decision) == expected
+            seen += 1
+            rejected += not decision.accepted
+            partial += bool(decision.accepted and decision.rejected_lines)
+    assert seen > 2_000 and rejected > 100
+    if scope == "line":
+        assert partial > 10, "line scope should have claims with some lines removed"
+
+
+@given(st.text())
+def test_any_text_escapes_like_json(text: str) -> None:
+    assert _json_text(text) == json.dumps(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "PCN-1", 'quote"d', "back\\slash", "tab\there", "\x7f", "caf\u00e9", "\U0001f600"]
+)
+def test_awkward_text_escapes_like_json(text: str) -> None:
+    assert _json_text(text) == json.dumps(text)
+    assert json.loads(_json_text(text)) == text
