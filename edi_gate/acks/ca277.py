@@ -106,6 +106,9 @@ class _LineAck:
 
 @dataclass(slots=True)
 class _ClaimAck:
+    """What the 277CA keeps of one claim until its transaction's SE: the totals' inputs, the
+    fields a set-level rejection rewrites the claim from, and its 2000D already written out."""
+
     claim_id: str
     charge: Decimal
     accepted: bool
@@ -113,11 +116,10 @@ class _ClaimAck:
     rejected_amount: Decimal
     patient: tuple[str, str, str, str]  # last, first, NM108, NM109
     clearinghouse_trace: str
-    icn: str
-    start: date | None
+    start: date
     end: date | None
-    statuses: list[_Status]
-    lines: list[_LineAck]
+    text: str  # the 2000D loop after its HL (and its 2220D lines), see _claim_text
+    segments: int  # in text
 
 
 @dataclass(slots=True)
@@ -181,6 +183,64 @@ def _dtp(start: date | None, end: date | None) -> tuple[str, str]:
     return "RD8", f"{_ymd(start)}-{_ymd(end)}"
 
 
+def _claim_text(
+    claim: _ClaimAck, today: str, statuses: list[_Status], icn: str, lines: list[_LineAck]
+) -> tuple[str, int]:
+    """The 2000D loop of one claim after its HL (and its 2220D lines), as written, and how many
+    segments that is.
+
+    Segments whose last element is never empty are formatted directly (no trailing element
+    to drop): the patient id is padded to 2 characters and the claim id defaults to UNKNOWN
+    in ``_claim_ack``, REFs are written only when set. The rest go through segment_text.
+    """
+    last, first, qualifier, ident = claim.patient
+    texts = [
+        f"NM1*QC*1*{last}*{first}****{qualifier}*{ident}~\n",
+        f"TRN*2*{claim.claim_id}~\n",
+    ]
+    action = "WQ" if claim.accepted else "U"
+    charge = amount(claim.charge)
+    for status in statuses:
+        texts.append(
+            segment_text(
+                "STC", (status.composite(), today, action, charge, *_STC_GAP, status.message)
+            )
+        )
+    if icn:
+        texts.append(f"REF*1K*{icn}~\n")
+    if claim.clearinghouse_trace:
+        texts.append(f"REF*D9*{claim.clearinghouse_trace}~\n")
+    texts.append("DTP*472*{}*{}~\n".format(*_dtp(claim.start, claim.end)))
+    for line in lines:
+        for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
+            chunk_statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
+            texts.append(
+                segment_text(
+                    "SVC",
+                    (
+                        (line.qualifier, line.procedure, *line.modifiers[:4]),
+                        amount(line.charge),
+                        "",
+                        "",
+                        "",
+                        "",
+                        amount(line.units),
+                    ),
+                )
+            )
+            extra = [s.composite(entity=False) for s in chunk_statuses[1:]]
+            texts.append(
+                segment_text(
+                    "STC", (chunk_statuses[0].composite(), today, "U", *_LINE_STC_GAP, *extra)
+                )
+            )
+            if line.line_control:
+                texts.append(segment_text("REF", ("FJ", line.line_control)))
+            if line.start is not None:
+                texts.append(segment_text("DTP", ("472", *_dtp(line.start, line.end))))
+    return "".join(texts), len(texts)
+
+
 def _bht_date(envelope: Envelope) -> date | None:
     try:
         return datetime.strptime(envelope.bht_date, "%Y%m%d").date()
@@ -201,6 +261,7 @@ class Ack277Writer:
     ) -> None:
         self.out = SegmentOut(stream)
         self.now = now
+        self.today = d8(now)
         self.payer = payer
         self.framer = EnvelopeFramer(
             self.out, control=control, now=now, functional_id="HN", version=VERSION
@@ -296,7 +357,7 @@ class Ack277Writer:
                             statuses=by_line[line.number],
                         )
                     )
-        return _ClaimAck(
+        ack = _ClaimAck(
             claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
             charge=charge,
             accepted=decision.accepted,
@@ -304,12 +365,13 @@ class Ack277Writer:
             rejected_amount=charge - accepted_amount,
             patient=_patient(claim),
             clearinghouse_trace=clean(claim.clearinghouse_trace, 50),
-            icn=icn,
             start=start,
             end=end,
-            statuses=statuses,
-            lines=lines,
+            text="",
+            segments=0,
         )
+        ack.text, ack.segments = _claim_text(ack, self.today, statuses, icn, lines)
+        return ack
 
     def end_transaction(self, override: list[Finding] | None = None) -> str | None:
         """Write the 277CA of the open transaction; returns its ST02, None when it had no claims.
@@ -326,7 +388,7 @@ class Ack277Writer:
                 for claim in provider.claims:
                     claim.accepted = False
                     claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
-                    claim.statuses, claim.lines, claim.icn = statuses, [], ""
+                    claim.text, claim.segments = _claim_text(claim, self.today, statuses, "", [])
         self.framer.open_for(txn.envelope)
         st02 = self.framer.transaction("277", lambda out, st02: self._body(out, st02, txn))
         self.transactions += 1
@@ -400,11 +462,15 @@ class Ack277Writer:
             ptotal = sum((c.charge for c in provider.claims), Decimal(0))
             out("STC", (*RECEIPT, "PR"), "", "WQ", amount(ptotal))
             self._totals(out, provider.claims, ("QA", "QC"))
+            texts = []
             for claim in provider.claims:
                 hl += 1
-                self._claim(out, claim, hl, parent, today)
-                self.claims += 1
+                texts.append(f"HL*{hl}*{parent}*PT~\n")
+                texts.append(claim.text)
                 self.rejected += not claim.accepted
+            segments = sum(claim.segments for claim in provider.claims) + len(provider.claims)
+            out.write_texts(texts, segments)
+            self.claims += len(provider.claims)
 
     @staticmethod
     def _totals(out: SegmentOut, claims: Iterable[_ClaimAck], qualifiers: tuple[str, str]) -> None:
@@ -421,62 +487,6 @@ class Ack277Writer:
             out("AMT", "YU", amount(accepted_amount))
         if rejected or rejected_amount:
             out("AMT", "YY", amount(rejected_amount))
-
-    @staticmethod
-    def _claim(out: SegmentOut, claim: _ClaimAck, hl: int, parent: int, today: str) -> None:
-        """The 2000D loop of one claim (and its 2220D lines), written in one go.
-
-        Segments whose last element is never empty are formatted directly (no trailing element
-        to drop): the patient id is padded to 2 characters and the claim id defaults to UNKNOWN
-        in ``_claim_ack``, REFs are written only when set. The rest go through segment_text.
-        """
-        last, first, qualifier, ident = claim.patient
-        texts = [
-            f"HL*{hl}*{parent}*PT~\n",
-            f"NM1*QC*1*{last}*{first}****{qualifier}*{ident}~\n",
-            f"TRN*2*{claim.claim_id}~\n",
-        ]
-        action = "WQ" if claim.accepted else "U"
-        charge = amount(claim.charge)
-        for status in claim.statuses:
-            texts.append(
-                segment_text(
-                    "STC", (status.composite(), today, action, charge, *_STC_GAP, status.message)
-                )
-            )
-        if claim.icn:
-            texts.append(f"REF*1K*{claim.icn}~\n")
-        if claim.clearinghouse_trace:
-            texts.append(f"REF*D9*{claim.clearinghouse_trace}~\n")
-        texts.append("DTP*472*{}*{}~\n".format(*_dtp(claim.start, claim.end)))
-        for line in claim.lines:
-            for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
-                statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
-                texts.append(
-                    segment_text(
-                        "SVC",
-                        (
-                            (line.qualifier, line.procedure, *line.modifiers[:4]),
-                            amount(line.charge),
-                            "",
-                            "",
-                            "",
-                            "",
-                            amount(line.units),
-                        ),
-                    )
-                )
-                extra = [s.composite(entity=False) for s in statuses[1:]]
-                texts.append(
-                    segment_text(
-                        "STC", (statuses[0].composite(), today, "U", *_LINE_STC_GAP, *extra)
-                    )
-                )
-                if line.line_control:
-                    texts.append(segment_text("REF", ("FJ", line.line_control)))
-                if line.start is not None:
-                    texts.append(segment_text("DTP", ("472", *_dtp(line.start, line.end))))
-        out.write_texts(texts)
 
 
 # -- replay: rebuild a 277CA from an 837 and its decisions ---------------------------------------

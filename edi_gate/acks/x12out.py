@@ -111,11 +111,11 @@ class SegmentOut:
         self.stream.write(segment_text(tag, elements).encode("ascii"))
         self.count += 1
 
-    def write_texts(self, texts: list[str]) -> None:
+    def write_texts(self, texts: list[str], segments: int | None = None) -> None:
         """Write segments made by ``segment_text`` with one encode and one write (per claim,
-        instead of one per segment)."""
+        instead of one per segment). ``segments``: how many, when a text holds several."""
         self.stream.write("".join(texts).encode("ascii"))
-        self.count += len(texts)
+        self.count += len(texts) if segments is None else segments
 
 
 def isa_id(value: str) -> str:
