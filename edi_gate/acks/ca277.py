@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_gate.acks.codes import (
     CLAIM_ENTITIES,
@@ -38,18 +38,18 @@ from edi_gate.errors import ConfigError
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.x12.model import Claim, Envelope, Party
 
-VERSION = "005010X214"
-PAYER_QUALIFIERS = ("46", "FI", "PI", "XV")
-MESSAGE_MAX = 264  # STC12
+VERSION: Final = "005010X214"
+PAYER_QUALIFIERS: Final = ("46", "FI", "PI", "XV")
+MESSAGE_MAX: Final = 264  # STC12
 # STC01 pairs (category, status) this writer uses besides the findings' own.
-RECEIPT = ("A1", "19")  # 2200B / 2200C: entity acknowledges receipt of claim/encounter
-ACCEPTED = ("A2", "20")  # 2200D: accepted for processing
-MAX_LINE_STATUSES = 3  # 2220D has one STC: STC01, STC10, STC11
-_STC_GAP = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a message (STC12)
-_LINE_STC_GAP = ("",) * 6  # STC04..STC09 of a 2220D STC
+RECEIPT: Final = ("A1", "19")  # 2200B / 2200C: entity acknowledges receipt of claim/encounter
+ACCEPTED: Final = ("A2", "20")  # 2200D: accepted for processing
+MAX_LINE_STATUSES: Final = 3  # 2220D has one STC: STC01, STC10, STC11
+_STC_GAP: Final = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a message (STC12)
+_LINE_STC_GAP: Final = ("",) * 6  # STC04..STC09 of a 2220D STC
 
 _YMD_MEMO: dict[date, str] = {}
-_YMD_MEMO_LIMIT = 1 << 12
+_YMD_MEMO_LIMIT: Final = 1 << 12
 
 
 def _ymd(day: date) -> str:

@@ -13,22 +13,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.x12.model import Envelope
 
-ELEMENT = "*"
-COMPONENT = ":"
-REPETITION = "^"
-TERMINATOR = "~"
-LINE_END = "\n"
+ELEMENT: Final = "*"
+COMPONENT: Final = ":"
+REPETITION: Final = "^"
+TERMINATOR: Final = "~"
+LINE_END: Final = "\n"
 
 # Characters of the X12 extended set (pyx12 validation.rec_ID_E) minus our own delimiters.
-_NOT_ALLOWED = re.compile(r"""[^A-Za-z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$]""")
-_SPACES = re.compile(r" {2,}")
+_NOT_ALLOWED: Final = re.compile(r"""[^A-Za-z0-9!"&'()+,\-./;?= %@\[\]_{}\\|<>#$]""")
+_SPACES: Final = re.compile(r" {2,}")
 # The same set as characters (all ASCII: the class has no range beyond it), for the fast path.
-_ALLOWED = frozenset(c for c in map(chr, range(256)) if not _NOT_ALLOWED.match(c))
+_ALLOWED: Final = frozenset(c for c in map(chr, range(256)) if not _NOT_ALLOWED.match(c))
 
 Element = str | Sequence[str]  # a simple element, or a composite given as its components
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Final, Protocol
 
 from edi_gate.logs import get_logger
 from edi_gate.rules.engine import decide
@@ -214,7 +214,7 @@ def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
     return record
 
 
-MAX_SYNTAX_FINDINGS = 3
+MAX_SYNTAX_FINDINGS: Final = 3
 
 
 def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:

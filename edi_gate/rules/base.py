@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from edi_gate.rules.findings import Finding
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
 
-MAX_MESSAGE = 264  # STC12 (AN 1/264)
-FAMILY_MODULES = ("privilege", "guidance", "bundling", "addons", "modifiers", "codes")
+MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
+FAMILY_MODULES: Final = ("privilege", "guidance", "bundling", "addons", "modifiers", "codes")
 
 
 @dataclass(frozen=True, slots=True)

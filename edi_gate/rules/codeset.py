@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 CODE_RE = re.compile(r"^(\d{5}|[A-Z]\d{4}|\d{4}[A-Z])$")
 RANGE_RE = re.compile(r"^(\d{5})-(\d{5})$")
@@ -15,7 +16,7 @@ TAXONOMY_RE = re.compile(r"^[0-9A-Z]{9}X$")
 TAXONOMY_PREFIX_RE = re.compile(r"^[0-9A-Z]{1,9}$")
 
 
-SEEN_LIMIT = 1 << 16
+SEEN_LIMIT: Final = 1 << 16
 
 
 def _in_ranges(n: int, ranges: tuple[tuple[int, int], ...]) -> bool:

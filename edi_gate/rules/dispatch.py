@@ -10,7 +10,7 @@ Rules without a trigger (modifier edits) are in every mask.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from edi_gate.rules.base import Rule
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from edi_gate.x12.model import ServiceLine
 
 # Bound on the memo dicts: junk codes in a hostile file cannot grow them forever.
-MEMO_LIMIT = 1 << 16
+MEMO_LIMIT: Final = 1 << 16
 
 
 class RulePlan:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Finding:
         }
 
 
-SYNTAX_RULE = "X12-SYNTAX"
+SYNTAX_RULE: Final = "X12-SYNTAX"
 
 
 @dataclass(slots=True)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Final
 
 from edi_gate.rules.base import Rule, SameDayRule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 
-US_GUIDANCE = "76942"
+US_GUIDANCE: Final = "76942"
 US_GUIDANCE_ONLY = CodeSet((US_GUIDANCE,))
 
 

@@ -14,23 +14,26 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
 from edi_gate.x12.tokenizer import DEFAULT_MAX_SEGMENT_BYTES, Delimiters, Segment
 
 # Segment ids the 005010X222A1 guide allows inside an 837P transaction set (from pyx12's map).
-KNOWN_837P_TAGS = frozenset(
+KNOWN_837P_TAGS: Final = frozenset(
     b"AMT BHT CAS CLM CN1 CR1 CR2 CR3 CRC CTP CUR DMG DTP FRM HCP HI HL K3 LIN LQ LX MEA MOA "
     b"N3 N4 NM1 NTE OI PAT PER PRV PS1 PWK QTY REF SBR SV1 SV5 SVD".split()
 )
 # Segments that end a claim or its transaction set, and the claim segments rules read.
-STRUCTURAL_TAGS = frozenset((b"HL", b"CLM", b"SE", b"ST", b"GS", b"GE", b"ISA", b"IEA"))
-CLAIM_READ_TAGS = frozenset(
+STRUCTURAL_TAGS: Final = frozenset((b"HL", b"CLM", b"SE", b"ST", b"GS", b"GE", b"ISA", b"IEA"))
+CLAIM_READ_TAGS: Final = frozenset(
     (b"LX", b"NM1", b"PRV", b"SBR", b"REF", b"SV1", b"DTP", b"LIN", b"SVD", b"CTP")
 )
-HL_BILLING, HL_SUBSCRIBER, HL_PATIENT = "20", "22", "23"
-MAX_LOOP_DEPTH = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarchy goes
+HL_BILLING: Final = "20"
+HL_SUBSCRIBER: Final = "22"
+HL_PATIENT: Final = "23"
+MAX_LOOP_DEPTH: Final = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarchy goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +147,8 @@ Event = (
 
 # An X12 R (decimal) value: optional minus, digits with at most one point, no exponent, 18 digits
 # at most (plus sign and point). Anything else (NaN, Infinity, 1E+999999) reads as -1: not a number.
-_R_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
-MAX_NUMBER_LENGTH = 20
+_R_NUMBER: Final = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
+MAX_NUMBER_LENGTH: Final = 20
 
 
 def _decimal(raw: str) -> Decimal:

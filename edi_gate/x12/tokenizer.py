@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_gate.x12.errors import X12Error
 
-BOM = b"\xef\xbb\xbf"
-WHITESPACE = b" \t\r\n"
-DEFAULT_CHUNK_SIZE = 1 << 20
-DEFAULT_MAX_SEGMENT_BYTES = 1 << 20
+BOM: Final = b"\xef\xbb\xbf"
+WHITESPACE: Final = b" \t\r\n"
+DEFAULT_CHUNK_SIZE: Final = 1 << 20
+DEFAULT_MAX_SEGMENT_BYTES: Final = 1 << 20
 # "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header.
-ISA_WIDTHS = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
-ISA_LENGTH = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
+ISA_WIDTHS: Final = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+ISA_LENGTH: Final = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
 
 
 @dataclass(frozen=True, slots=True)

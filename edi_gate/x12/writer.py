@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_gate.x12.loops import (
     HL_BILLING,
@@ -29,8 +29,8 @@ from edi_gate.x12.loops import (
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import Segment
 
-SPOOL_BYTES = 8 << 20
-LEVEL_ORDER = (HL_BILLING, HL_SUBSCRIBER, HL_PATIENT)
+SPOOL_BYTES: Final = 8 << 20
+LEVEL_ORDER: Final = (HL_BILLING, HL_SUBSCRIBER, HL_PATIENT)
 
 
 def format_amount(amount: Decimal) -> str:
