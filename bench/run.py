@@ -37,7 +37,10 @@ from bench.generate import GENERATOR_VERSION, Generator, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-TOOLS = ("filter", "pyx12", "floor", "replay")
+TOOLS = ("filter", "interpreted", "pyx12", "floor", "replay")
+# The hot path is compiled with mypyc (setup.py); "interpreted" runs the same sources without
+# the extensions, to show what compiling buys (slow: by default on files up to this size only).
+DEFAULT_INTERPRETED_MAX_CLAIMS = 100_000
 
 # Targets the README promises (see results.md "Targets").
 TARGET_VS_PYX12 = 100.0  # edi-gate claims/s >= 100x pyx12 claims/s
@@ -232,15 +235,41 @@ def _summary_from_logs(stderr: str) -> dict[str, object]:
     return {}
 
 
+def interpreted_tree(out: Path) -> Path:
+    """A copy of the package without its compiled extensions, beside the repository's rulesets
+    and conf/ (found relative to the package), to run the same sources interpreted."""
+    root = out / "interpreted"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__")
+    shutil.copytree(ROOT / "edi_gate", root / "edi_gate", ignore=ignore)
+    for name in ("rulesets", "conf"):
+        (root / name).symlink_to(ROOT / name)
+    return root
+
+
+# edi-gate from interpreted_tree(): run with cwd=tree, whose edi_gate comes first on sys.path.
+INTERPRETED_CLI = [sys.executable, "-c", "from edi_gate.cli import main; main()"]
+
+
 def run_filter(
-    exe: Path, src: Path, claims: int, work: Path, timeout: float, extra: list[str]
+    exe: Path | list[str],
+    src: Path,
+    claims: int,
+    work: Path,
+    timeout: float,
+    extra: list[str],
+    *,
+    label: str = "edi-gate filter",
+    cwd: Path = ROOT,
 ) -> Row:
     out = work / "filtered.837"
-    cmd = [str(exe), "filter", str(src), "-o", str(out)]
+    cmd = [str(exe)] if isinstance(exe, Path) else list(exe)
+    cmd += ["filter", str(src), "-o", str(out)]
     cmd += ["--acks", str(work / "out.277"), "--decisions", str(work / "out.jsonl")]
     cmd += ["--log-format", "json", *extra]
-    m = measure(cmd, timeout)
-    row = Row("edi-gate filter", claims, src.stat().st_size, m.seconds, m.peak_rss_mb)
+    m = measure(cmd, timeout, cwd=cwd)
+    row = Row(label, claims, src.stat().st_size, m.seconds, m.peak_rss_mb)
     row.exit_status = m.exit_status
     row.ok = m.exit_status == 0 and not m.timed_out
     if m.timed_out:
@@ -311,9 +340,9 @@ def run_floor(src: Path, claims: int, timeout: float) -> Row:
     return row
 
 
-def best_of(repeat: int, run: Callable[..., Row], *args: object) -> Row:
+def best_of(repeat: int, run: Callable[..., Row], *args: object, **kwargs: object) -> Row:
     """Run `repeat` times; keep the fastest successful run, with the highest peak RSS seen."""
-    runs = [run(*args) for _ in range(max(1, repeat))]
+    runs = [run(*args, **kwargs) for _ in range(max(1, repeat))]
     good = [r for r in runs if r.ok and r.seconds is not None]
     if not good:
         return runs[-1]
@@ -389,6 +418,15 @@ def targets(rows: list[Row]) -> list[dict[str, object]]:
     elif not filt:
         add("edi-gate filter targets", None, None)
     sizes = sorted({r.claims for r in rows})
+    for n in sizes:
+        compiled = _by(rows, "edi-gate filter", n)
+        interpreted = _by(rows, "edi-gate filter (interpreted)", n)
+        if compiled and interpreted and compiled.seconds and interpreted.seconds:
+            out.append({
+                "target": f"filter {n}: compiled build vs the same sources interpreted",
+                "value": round(interpreted.seconds / compiled.seconds, 2),
+                "result": "info",
+            })  # fmt: skip
     for n in sizes:
         w1 = _by(rows, "edi-gate replay w1", n)
         w2 = _by(rows, "edi-gate replay w2", n)
@@ -470,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000,
         help="run pyx12 only on files up to this many claims (it validates ~300 claims/s)",
     )
+    ap.add_argument(
+        "--interpreted-max-claims",
+        type=int,
+        default=DEFAULT_INTERPRETED_MAX_CLAIMS,
+        help="run the interpreted build only on files up to this many claims",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool (fastest kept)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per command, seconds")
     ap.add_argument("--edi-gate", default=None, help="path of the edi-gate executable")
@@ -503,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         if why and why != "not requested":
             print(f"NOTE: skipping edi-gate {sub}: {why}", file=sys.stderr)
 
+    tree = interpreted_tree(args.out) if "interpreted" in tools else None
     rows: list[Row] = []
     generated: dict[str, object] = {}
     for n in sizes:
@@ -518,6 +563,26 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row("edi-gate filter", n, size, skipped=skip_filter))
             else:
                 rows.append(best_of(rep, run_filter, exe, src, n, work, args.timeout, gate_args))
+        if tree is not None and not skip_filter:
+            label = "edi-gate filter (interpreted)"
+            if n > args.interpreted_max_claims:
+                why = f"> --interpreted-max-claims {args.interpreted_max_claims}"
+                rows.append(Row(label, n, size, skipped=why))
+            else:
+                rows.append(
+                    best_of(
+                        rep,
+                        run_filter,
+                        INTERPRETED_CLI,
+                        src,
+                        n,
+                        work,
+                        args.timeout,
+                        gate_args,
+                        label=label,
+                        cwd=tree,
+                    )
+                )
         if "pyx12" in tools:
             if n > args.pyx12_max_claims:
                 rate = max((r.claims_per_s or 0 for r in rows if r.tool == "pyx12 x12valid"),
@@ -537,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(
                         best_of(rep, run_replay, exe, src, n, work, w, args.timeout, gate_args)
                     )
-        for r in rows[-5:]:
+        for r in rows[-6:]:
             if r.claims == n and not r.skipped:
                 print(f"   {r.tool:<22} {_fmt(r.seconds, '.2f'):>8} s  "
                       f"{_fmt(r.peak_rss_mb, '.1f'):>7} MB  {'ok' if r.ok else 'FAILED'} "
