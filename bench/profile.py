@@ -8,6 +8,12 @@ Usage::
 
     python -m bench.profile FILE [--top 25] [--sort cumulative,tottime] [--save prof.out]
     python -m bench.profile --floor FILE      # same report for the raw floor pass
+    python -m bench.profile --stages FILE     # cost per stage, timed without a profiler
+
+cProfile sees Python functions only: in the compiled build (setup.py) the hot path is C and shows
+up as a few opaque calls, so ``--stages`` times each stage in-process instead (the reader alone,
+then the rules, then each writer added on its own). For function-level detail, profile the
+interpreted build (install with EDI_GATE_PURE_PYTHON=1).
 """
 
 from __future__ import annotations
@@ -62,6 +68,77 @@ def filter_target(path: Path, workdir: Path) -> Callable[[], None]:
     return run
 
 
+class _Discard(io.RawIOBase):
+    """A binary sink that keeps nothing: stage timings without disk writes."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        return len(data)
+
+
+def stages(path: Path, roster: Path | None) -> list[tuple[str, float]]:
+    """Seconds for: the tokenizer; + 837P loops; + rules; and rules + each writer on its own;
+    and everything together (what `edi-gate filter` does, minus start-up and the final rename)."""
+    from datetime import UTC, datetime
+
+    from edi_gate.acks.ca277 import Ack277Writer
+    from edi_gate.acks.state import ControlNumbers
+    from edi_gate.pipeline.filter import FilterRun
+    from edi_gate.rules.engine import Engine
+    from edi_gate.x12.loops import EventReader
+    from edi_gate.x12.tokenizer import SegmentReader
+
+    engine = Engine.load(None, roster)
+
+    def sink() -> io.BufferedWriter:
+        return io.BufferedWriter(_Discard(), 1 << 20)
+
+    def ack277() -> Ack277Writer:
+        return Ack277Writer(sink(), control=ControlNumbers(), now=datetime.now(UTC))
+
+    def read(events: bool) -> None:
+        with open(path, "rb") as fh:
+            segments = SegmentReader(fh, str(path))
+            for _ in EventReader(segments, str(path)) if events else segments:
+                pass
+
+    def run(**outputs: object) -> None:
+        with open(path, "rb") as fh:
+            FilterRun(engine, **outputs).run(fh, str(path))  # type: ignore[arg-type]
+
+    plan: list[tuple[str, Callable[[], None]]] = [
+        ("tokenizer", lambda: read(False)),
+        ("tokenizer + 837P loops", lambda: read(True)),
+        ("+ rules (no outputs)", run),
+        ("+ rules + filtered 837", lambda: run(out=sink())),
+        ("+ rules + decisions", lambda: run(decisions=io.TextIOWrapper(sink(), "ascii"))),
+        ("+ rules + 277CA", lambda: run(acks=ack277())),
+        (
+            "everything",
+            lambda: run(out=sink(), decisions=io.TextIOWrapper(sink(), "ascii"), acks=ack277()),
+        ),
+        ("floor (bare split)", lambda: floor_pass(path) and None),
+    ]
+    timings = []
+    for name, step in plan:
+        t0 = time.perf_counter()
+        step()
+        timings.append((name, time.perf_counter() - t0))
+    return timings
+
+
+def print_stages(path: Path, roster: Path | None, claims: int) -> None:
+    timings = stages(path, roster)
+    base = dict(timings)["+ rules (no outputs)"]
+    print(f"stages on {path} ({claims:,} claims), in-process, no profiler:")
+    print(f"  {'stage':<26} {'seconds':>8} {'us/claim':>9} {'over rules':>11}")
+    for name, secs in timings:
+        extra = f"{(secs - base) / claims * 1e6:+9.1f}" if name.startswith("+ rules +") else ""
+        print(f"  {name:<26} {secs:8.2f} {secs / claims * 1e6:9.1f} {extra:>11}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
     ap.add_argument("file", type=Path)
@@ -69,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sort", default="cumulative,tottime")
     ap.add_argument("--save", type=Path, help="also dump raw stats (for snakeviz / pstats)")
     ap.add_argument("--floor", action="store_true", help="profile the floor pass instead")
+    ap.add_argument("--stages", action="store_true", help="time each stage, no profiler")
+    ap.add_argument("--roster", type=Path, help="provider roster for --stages")
     args = ap.parse_args(argv)
+    if args.stages:
+        print_stages(args.file, args.roster, max(1, floor_pass(args.file)["clms"]))
+        return 0
 
     counts = floor_pass(args.file)
     lines = count_lines(args.file)
