@@ -37,6 +37,7 @@ HOT_PATH = [
     "edi_gate/acks/x12out.py",
     "edi_gate/acks/ca277.py",
     "edi_gate/pipeline/filter.py",
+    "edi_gate/pipeline/positions.py",
 ]
 
 

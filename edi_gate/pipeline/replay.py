@@ -30,7 +30,6 @@ import gzip
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 import zipfile
@@ -45,13 +44,13 @@ from edi_gate.errors import X12Error
 from edi_gate.pipeline.filter import FilterRun, RuleEngine, decide
 from edi_gate.pipeline.isa import byte_ranges
 from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.pipeline.positions import shift_positions
 from edi_gate.rules.findings import SYNTAX_RULE, Decision
 from edi_gate.x12.model import Claim
 
 DEFAULT_SPLIT_SIZE = 8 << 20  # big enough that per-unit overhead is noise, small enough to spread
 TOP_REJECTED = 20
 UNKNOWN = "unknown"
-_POSITION = re.compile(rb'"position":(\d+)')
 _COPY_CHUNK = 1 << 20  # bytes the writer moves at a time from a unit file to decisions.jsonl
 SPOOL_PREFIX = ".replay-"  # the spool directory of unit files, under --out while a replay runs
 _SKIP_NAMES = (".DS_Store",)
@@ -530,13 +529,6 @@ def process_unit(
         sink.discard()
         raise
     return result
-
-
-def shift_positions(blob: bytes, offset: int) -> bytes:
-    """Make unit-relative positions file-relative (``"position"`` is only ever a key here)."""
-    if not offset or not blob:
-        return blob
-    return _POSITION.sub(lambda m: b'"position":%d' % (int(m.group(1)) + offset), blob)
 
 
 def append_shifted(path: str, sink: BinaryIO, offset: int, chunk_size: int | None = None) -> None:

@@ -19,13 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edi_gate.pipeline.positions import shift_positions
 from edi_gate.pipeline.replay import (
     EngineSpec,
     Replay,
     UnitResult,
     WorkUnit,
     process_unit,
-    shift_positions,
 )
 
 DECISIONS_TABLE = "decisions.parquet"

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edi_gate.pipeline import isa
 from edi_gate.pipeline import replay as rp
+from edi_gate.pipeline.positions import shift_positions
 from tests.pipeline.support import demo_variant, generated
 
 SPLIT = 150_000  # bytes: the generated file below becomes several units
@@ -160,3 +164,27 @@ def _ranges_in_memory(data: bytes, target: int) -> list[tuple[int, int]]:
             ranges.append((start, offset))
             start = offset
     return [*ranges, (start, len(data))]
+
+
+_POSITION = re.compile(rb'"position":(\d+)')
+
+
+def reference_shift(blob: bytes, offset: int) -> bytes:
+    """The plain regex statement of what shift_positions does."""
+    return _POSITION.sub(lambda m: b'"position":%d' % (int(m.group(1)) + offset), blob)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 10**12).map(lambda n: b'"position":%d' % n),
+            st.binary(max_size=12),
+            st.sampled_from([b'"position":', b'"position":-3', b'"position', b"position:7", b"\n"]),
+        ),
+        max_size=30,
+    ),
+    st.integers(-5, 10**9),
+)
+def test_shift_positions_equals_the_regex(pieces: list[bytes], offset: int) -> None:
+    blob = b"".join(pieces)
+    assert shift_positions(blob, offset) == reference_shift(blob, offset)
