@@ -51,8 +51,10 @@ bench-quick: $(TEST_STAMP)
 
 profile: $(TEST_STAMP)
 	mkdir -p bench/data
-	$(BIN)/python -m bench.generate --claims 100000 --seed 1 -o bench/data/profile.837
-	$(BIN)/python -m bench.profile bench/data/profile.837
+	$(BIN)/python -m bench.generate --claims 100000 --seed 1 -o bench/data/profile.837 \
+		--roster bench/data/profile-roster.csv
+	$(BIN)/python -m bench.profile --stages bench/data/profile.837 \
+		--roster bench/data/profile-roster.csv
 
 fuzz: $(TEST_STAMP)
 	$(BIN)/python -m fuzz.run --minutes 10
