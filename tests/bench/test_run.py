@@ -11,7 +11,7 @@ from bench.run import main
 def test_harness_measures_compiled_interpreted_and_floor(tmp_path: Path) -> None:
     out, data = tmp_path / "out", tmp_path / "data"
     status = main(
-        ["--sizes", "300", "--tools", "filter,interpreted,floor", "--out", str(out),
+        ["--sizes", "300", "--tools", "filter,interpreted,floor,replay", "--out", str(out),
          "--data", str(data)]
     )  # fmt: skip
     assert status == 0
@@ -30,3 +30,6 @@ def test_harness_measures_compiled_interpreted_and_floor(tmp_path: Path) -> None
     assert any("compiled build vs the same sources interpreted" in name for name in judged)
     assert judged["filter 300: peak RSS < 64 MB"]["result"] in ("PASS", "FAIL")
     assert "| edi-gate filter (interpreted) | 300 |" in (out / "results.md").read_text()
+    # a 300-claim file is one replay unit: the 2-worker target is reported, not judged
+    assert rows["edi-gate replay w2"]["extra"]["units"] == 1
+    assert judged["replay 300: w2 >= 1.8x w1"]["result"].startswith("info (one work unit")
