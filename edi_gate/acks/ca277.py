@@ -64,20 +64,28 @@ def _ymd(day: date) -> str:
 
 
 def payer_claim_control_number(
-    sender_id: str, claim_id: str, charge: Decimal, start: date | None, end: date | None
+    sender_id: str,
+    claim_id: str,
+    charge: Decimal,
+    start: date | None,
+    end: date | None,
+    charge_text: str | None = None,
 ) -> str:
-    """REF*1K value: stable for the same claim (interchange sender, CLM01, CLM02, service dates)."""
+    """REF*1K value: stable for the same claim (interchange sender, CLM01, CLM02, service dates).
+
+    The first 64 bits of SHA-256 over those fields, modulo 10**15. ``charge_text`` is
+    ``amount(charge)`` when the caller has it already."""
     key = "|".join(
         [
             sender_id.strip(),
             claim_id,
-            amount(charge),
+            amount(charge) if charge_text is None else charge_text,
             _ymd(start) if start else "",
             _ymd(end) if end else "",
         ]
     )
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return f"EG{int(digest[:16], 16) % 10**15:015d}"
+    first64 = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+    return f"EG{first64 % 10**15:015d}"
 
 
 @dataclass(slots=True)
@@ -111,6 +119,7 @@ class _ClaimAck:
 
     claim_id: str
     charge: Decimal
+    charge_text: str  # amount(charge), as the 277CA writes it
     accepted: bool
     accepted_amount: Decimal
     rejected_amount: Decimal
@@ -199,7 +208,7 @@ def _claim_text(
         f"TRN*2*{claim.claim_id}~\n",
     ]
     action = "WQ" if claim.accepted else "U"
-    charge = amount(claim.charge)
+    charge = claim.charge_text
     for status in statuses:
         texts.append(
             segment_text(
@@ -319,6 +328,7 @@ class Ack277Writer:
         if start is None:
             start = end = _bht_date(claim.envelope) or self.now.date()
         charge = claim.charge
+        charge_text = amount(charge)
         lines: list[_LineAck] = []
         if decision.accepted:
             accepted_amount = charge
@@ -331,7 +341,7 @@ class Ack277Writer:
                 notes.insert(0, f"{label} {removed} REMOVED")
             statuses = [_Status(*ACCEPTED, "PR", clean("; ".join(notes), MESSAGE_MAX, upper=True))]
             icn = payer_claim_control_number(
-                claim.envelope.sender_id, claim.claim_id, charge, start, end
+                claim.envelope.sender_id, claim.claim_id, charge, start, end, charge_text
             )
         else:
             accepted_amount = Decimal(0)
@@ -360,6 +370,7 @@ class Ack277Writer:
         ack = _ClaimAck(
             claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
             charge=charge,
+            charge_text=charge_text,
             accepted=decision.accepted,
             accepted_amount=accepted_amount,
             rejected_amount=charge - accepted_amount,

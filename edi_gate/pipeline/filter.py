@@ -132,8 +132,8 @@ def decision_json(claim: Claim, decision: Decision) -> str:
     """The --decisions JSON object for one claim, one line (no patient names or member ids).
 
     Written out field by field rather than through a dict and ``json.dumps``: this runs for
-    every claim, and the keys are constants. ``decision_record`` is the same object parsed;
-    the tests check both against each other and against json.dumps.
+    every claim, and the keys are constants. The tests check it against ``json.dumps`` of the
+    documented record.
     """
     env = claim.envelope
     start, end = claim.service_dates
@@ -206,12 +206,6 @@ def decision_json(claim: Claim, decision: Decision) -> str:
         ]
     parts.append("]}")
     return "".join(parts)
-
-
-def decision_record(claim: Claim, decision: Decision) -> dict[str, object]:
-    """The --decisions object for one claim as a dict (see ``decision_json``)."""
-    record: dict[str, object] = json.loads(decision_json(claim, decision))
-    return record
 
 
 MAX_SYNTAX_FINDINGS: Final = 3

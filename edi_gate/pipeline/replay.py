@@ -243,7 +243,7 @@ class Stats:
     rejected_codes: Counter[str] = field(default_factory=Counter)
 
     def add(self, record: dict[str, Any]) -> None:
-        """Count one decision record (the JSON of :func:`decision_record`)."""
+        """Count one decision record (a line of :func:`edi_gate.pipeline.filter.decision_json`)."""
         label = record["decision"]
         rejected = label == "rejected"
         self.claims += 1

@@ -171,6 +171,13 @@ def test_payer_claim_control_number_is_stable() -> None:
         "SENDER", "PCN1", Decimal("150"), day, day.replace(day=2)
     )
     assert len(icn) <= 50 and icn.isalnum()
+    # Stable across versions too: a payer matches resubmissions and corrections on REF*1K, so
+    # these values are pinned (an implementation change must keep them).
+    assert icn == "EG390282634498948"
+    range_icn = payer_claim_control_number(
+        "SUBMITTER1", "A-77/3", Decimal("1234.5"), date(2025, 6, 2), date(2025, 6, 4)
+    )
+    assert range_icn == "EG648331537455036"
 
 
 FAMILIES = [
