@@ -88,12 +88,21 @@ def payer_claim_control_number(
     return f"EG{first64 % 10**15:015d}"
 
 
-@dataclass(slots=True)
+# The per-claim records write their __init__ out (init=False): see edi_gate.x12.model.
+
+
+@dataclass(init=False)
 class _Status:
     category: str
     status: str
-    entity: str = ""
-    message: str = ""
+    entity: str
+    message: str
+
+    def __init__(self, category: str, status: str, entity: str = "", message: str = "") -> None:
+        self.category = category
+        self.status = status
+        self.entity = entity
+        self.message = message
 
     def composite(self, *, entity: bool = True) -> tuple[str, ...]:
         return (self.category, self.status, self.entity if entity else "")
@@ -112,7 +121,7 @@ class _LineAck:
     statuses: list[_Status]
 
 
-@dataclass(slots=True)
+@dataclass(init=False)
 class _ClaimAck:
     """What the 277CA keeps of one claim until its transaction's SE: the totals' inputs, the
     fields a set-level rejection rewrites the claim from, and its 2000D already written out."""
@@ -129,6 +138,34 @@ class _ClaimAck:
     end: date | None
     text: str  # the 2000D loop after its HL (and its 2220D lines), see _claim_text
     segments: int  # in text
+
+    def __init__(
+        self,
+        claim_id: str,
+        charge: Decimal,
+        charge_text: str,
+        accepted: bool,
+        accepted_amount: Decimal,
+        rejected_amount: Decimal,
+        patient: tuple[str, str, str, str],
+        clearinghouse_trace: str,
+        start: date,
+        end: date | None,
+        text: str,
+        segments: int,
+    ) -> None:
+        self.claim_id = claim_id
+        self.charge = charge
+        self.charge_text = charge_text
+        self.accepted = accepted
+        self.accepted_amount = accepted_amount
+        self.rejected_amount = rejected_amount
+        self.patient = patient
+        self.clearinghouse_trace = clearinghouse_trace
+        self.start = start
+        self.end = end
+        self.text = text
+        self.segments = segments
 
 
 @dataclass(slots=True)

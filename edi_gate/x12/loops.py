@@ -110,14 +110,21 @@ class TransactionStart:
     header: list[Segment] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(init=False)
 class HierarchyLevel:
-    """An HL and the segments of its level that precede its first claim or next HL."""
+    """An HL and the segments of its level that precede its first claim or next HL (made for
+    most claims: its __init__ is written out, see edi_gate.x12.model)."""
 
     hl_id: str
     parent_id: str
     level: str
     segments: list[Segment]
+
+    def __init__(self, hl_id: str, parent_id: str, level: str, segments: list[Segment]) -> None:
+        self.hl_id = hl_id
+        self.parent_id = parent_id
+        self.level = level
+        self.segments = segments
 
 
 @dataclass(slots=True)
