@@ -14,8 +14,9 @@ import os
 
 from setuptools import setup
 
-# The modules every claim passes through. CLI, watch, replay and configuration loading run once
-# per file or per run and stay interpreted.
+# The modules every claim passes through (the ruleset and roster for their lookups, asked for
+# every line). CLI, watch, replay and the outputs run once per file or per run and stay
+# interpreted.
 HOT_PATH = [
     "edi_gate/x12/tokenizer.py",
     "edi_gate/x12/model.py",
@@ -23,6 +24,8 @@ HOT_PATH = [
     "edi_gate/x12/writer.py",
     "edi_gate/rules/findings.py",
     "edi_gate/rules/codeset.py",
+    "edi_gate/rules/ruleset.py",
+    "edi_gate/rules/roster.py",
     "edi_gate/rules/context.py",
     "edi_gate/rules/base.py",
     "edi_gate/rules/privilege.py",

@@ -206,19 +206,19 @@ class Ruleset:
     def describe_taxonomy(self, taxonomy: str) -> str:
         """'Cardiovascular disease (207RC0000X)' for messages; the taxonomy alone when unmapped."""
         labels = [self.specialties[s].label for s in self.specialties_for(taxonomy)]
-        if any(taxonomy.startswith(p) for p in self.radiologist_prefixes):
+        if self.is_radiologist(taxonomy):
             labels = ["Radiology"]
-        elif any(taxonomy.startswith(p) for p in self.npp_prefixes):
+        elif self.is_npp(taxonomy):
             labels = ["Non-physician practitioner"]
         if not labels:
             return f"taxonomy {taxonomy}"
         return f"{'/'.join(labels)} ({taxonomy})"
 
     def is_radiologist(self, taxonomy: str) -> bool:
-        return any(taxonomy.startswith(p) for p in self.radiologist_prefixes)
+        return taxonomy.startswith(self.radiologist_prefixes)
 
     def is_npp(self, taxonomy: str) -> bool:
-        return any(taxonomy.startswith(p) for p in self.npp_prefixes)
+        return taxonomy.startswith(self.npp_prefixes)
 
     def is_imaging(self, code: str) -> bool:
         return code in self.imaging
