@@ -40,8 +40,8 @@ test: $(TEST_STAMP)
 build: $(DEMO_STAMP)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check edi_gate tests bench fuzz
-	$(BIN)/ruff format --check edi_gate tests bench fuzz
+	$(BIN)/ruff check edi_gate tests bench fuzz setup.py
+	$(BIN)/ruff format --check edi_gate tests bench fuzz setup.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
