@@ -54,14 +54,24 @@ BUILT_FROM = Path("edi_gate/.compiled-sources.json")
 
 def ext_modules() -> list:
     if os.environ.get("EDI_GATE_PURE_PYTHON"):
-        BUILT_FROM.unlink(missing_ok=True)
+        record_sources(None)
         return []
     from mypyc.build import mypycify
 
     modules = mypycify(HOT_PATH, opt_level="3", debug_level="0")
-    digests = {path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in HOT_PATH}
-    BUILT_FROM.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+    record_sources({path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in HOT_PATH})
     return modules
+
+
+def record_sources(digests: dict[str, str] | None) -> None:
+    """Write (None: remove) BUILT_FROM; a read-only source tree just goes without it."""
+    try:
+        if digests is None:
+            BUILT_FROM.unlink(missing_ok=True)
+        else:
+            BUILT_FROM.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+    except OSError:
+        pass
 
 
 setup(ext_modules=ext_modules())

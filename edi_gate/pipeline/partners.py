@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edi_gate.errors import ConfigError
+from edi_gate.errors import ConfigError, read_config_text
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
 TOP_LEVEL_KEYS = {"unknown_sender", "partners"}
@@ -98,10 +98,7 @@ def load_partners(path: str | Path) -> PartnerBook:
     """Read and check a partners file; raise ConfigError(message, path=, line=) on any mistake."""
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read partners file: {error.strerror}", path=where) from error
+    text = read_config_text(path, "partners file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

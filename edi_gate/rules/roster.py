@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from edi_gate.errors import ConfigError
+from edi_gate.errors import ConfigError, read_config_text
 from edi_gate.rules.codeset import TAXONOMY_RE
 
 HEADER = ("npi", "taxonomy", "credential", "effective", "expires")
@@ -164,8 +164,4 @@ def parse_roster(text: str, path: str = "<roster>") -> Roster:
 
 def load_roster(path: Path) -> Roster:
     """Read and parse a roster file."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"cannot read roster: {exc.strerror or exc}", path=str(path)) from None
-    return parse_roster(text, str(path))
+    return parse_roster(read_config_text(path, "roster", "utf-8-sig"), str(path))

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from edi_gate.errors import ConfigError
+from edi_gate.errors import ConfigError, read_config_text
 from edi_gate.rules.base import Rule, RuleMeta, registry
 from edi_gate.rules.codeset import (
     CODE_RE,
@@ -318,9 +318,9 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
     p = str(path)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            return None, [Problem(p, None, f"cannot read ruleset: {exc.strerror or exc}")]
+            text = read_config_text(path, "ruleset")
+        except ConfigError as exc:
+            return None, [Problem(p, exc.line, exc.message)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
