@@ -134,15 +134,11 @@ class Engine:
         Only the rules the claim's codes can trigger are called (see ``RulePlan``); each rule runs
         at most once, so the order of the sorted findings does not depend on which ran.
         """
-        dos = claim.service_dates[0]
-        rs = self.ruleset_for(dos)
-        if rs is None:
+        plan = self._plan(claim)
+        if plan is None:
             return []
-        office = self.office_pos_override if self.office_pos_override is not None else rs.office_pos
-        rules = self._plans[id(rs)].rules_for(claim.lines, office)
-        if not rules:
-            return []
-        ctx = ClaimContext(claim, rs, self.roster, office, dos)
+        rs, office, rules = plan
+        ctx = ClaimContext(claim, rs, self.roster, office, claim.service_dates[0])
         findings: list[Finding] = []
         for rule in rules:
             findings.extend(rule.check(ctx))
@@ -152,11 +148,18 @@ class Engine:
 
     def planned_rules(self, claim: Claim) -> list[str]:
         """Ids of the rules ``evaluate`` calls for this claim: those its codes can trigger."""
+        plan = self._plan(claim)
+        return [] if plan is None else [rule.id for rule in plan[2]]
+
+    def _plan(self, claim: Claim) -> tuple[Ruleset, frozenset[str], tuple[Rule, ...]] | None:
+        """The ruleset in force on the claim's first date of service, the office places of
+        service, and the rules the claim's codes can trigger; None when no rule applies."""
         rs = self.ruleset_for(claim.service_dates[0])
         if rs is None:
-            return []
+            return None
         office = self.office_pos_override if self.office_pos_override is not None else rs.office_pos
-        return [rule.id for rule in self._plans[id(rs)].rules_for(claim.lines, office)]
+        rules = self._plans[id(rs)].rules_for(claim.lines, office)
+        return (rs, office, rules) if rules else None
 
 
 def _finding_order(f: Finding) -> tuple[int, str]:
