@@ -281,17 +281,6 @@ class EventReader:
                 continue
             if st is not None and tag != b"SE":
                 st_position += 1
-                if txn is None:
-                    if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
-                        self._st_position = st_position
-                        raise self._error(
-                            f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
-                            segment,
-                            "024",
-                        )
-                    yield Passthrough(segment)
-                    continue
-                txn.position = st_position
                 if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
                     self._st_position = st_position
                     raise self._error(
@@ -299,6 +288,10 @@ class EventReader:
                         segment,
                         "024",
                     )
+                if txn is None:
+                    yield Passthrough(segment)
+                    continue
+                txn.position = st_position
                 if header is not None:
                     # A CLM or an envelope segment ends the header too: a CLM before the first HL
                     # becomes a claim (rejected with its set), a stray ST/GE/IEA... an X12Error,
