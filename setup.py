@@ -21,6 +21,8 @@ from setuptools import setup
 # every line). CLI, watch, replay and the outputs run once per file or per run and stay
 # interpreted.
 HOT_PATH = [
+    "edi_gate/memo.py",
+    "edi_gate/spool.py",
     "edi_gate/x12/tokenizer.py",
     "edi_gate/x12/model.py",
     "edi_gate/x12/loops.py",

@@ -35,6 +35,7 @@ from edi_gate.acks.x12out import (
     segment_text,
 )
 from edi_gate.errors import ConfigError
+from edi_gate.memo import Memo
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.x12.model import Claim, Envelope, Party
 
@@ -48,19 +49,17 @@ MAX_LINE_STATUSES: Final = 3  # 2220D has one STC: STC01, STC10, STC11
 _STC_GAP: Final = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a message (STC12)
 _LINE_STC_GAP: Final = ("",) * 6  # STC04..STC09 of a 2220D STC
 
-_YMD_MEMO: dict[date, str] = {}
-_YMD_MEMO_LIMIT: Final = 1 << 12
+
+def _strftime_ymd(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+_YMD: Final = Memo(_strftime_ymd)
 
 
 def _ymd(day: date) -> str:
-    """``day.strftime('%Y%m%d')``, memoised: the claims of a file share few service dates and
-    strftime is the costliest call per claim otherwise (bounded, so no date set grows it)."""
-    text = _YMD_MEMO.get(day)
-    if text is None:
-        text = day.strftime("%Y%m%d")
-        if len(_YMD_MEMO) < _YMD_MEMO_LIMIT:
-            _YMD_MEMO[day] = text
-    return text
+    """``day.strftime('%Y%m%d')``, memoised (strftime is costly and dates repeat)."""
+    return _YMD.get(day)
 
 
 def payer_claim_control_number(
@@ -75,17 +74,12 @@ def payer_claim_control_number(
 
     The first 64 bits of SHA-256 over those fields, modulo 10**15. ``charge_text`` is
     ``amount(charge)`` when the caller has it already."""
-    key = "|".join(
-        [
-            sender_id.strip(),
-            claim_id,
-            amount(charge) if charge_text is None else charge_text,
-            _ymd(start) if start else "",
-            _ymd(end) if end else "",
-        ]
+    charge_text = amount(charge) if charge_text is None else charge_text
+    key = f"{sender_id.strip()}|{claim_id}|{charge_text}|{_ymd(start) if start else ''}|" + (
+        _ymd(end) if end else ""
     )
     first64 = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
-    return f"EG{first64 % 10**15:015d}"
+    return "EG" + str(first64 % 10**15).zfill(15)
 
 
 # The per-claim records write their __init__ out (init=False): see edi_gate.x12.model.
@@ -229,6 +223,21 @@ def _dtp(start: date | None, end: date | None) -> tuple[str, str]:
     return "RD8", f"{_ymd(start)}-{_ymd(end)}"
 
 
+def _claim_stc(status: _Status, today: str, action: str, charge: str) -> str:
+    """A 2200D STC: ``segment_text`` written out for the fields that are never empty (date,
+    action code, amount; category and status of a valid status), since every claim has one."""
+    if not (status.category and status.status and today and action and charge):
+        return segment_text(
+            "STC", (status.composite(), today, action, charge, *_STC_GAP, status.message)
+        )
+    code = f"{status.category}:{status.status}"
+    if status.entity:
+        code = f"{code}:{status.entity}"
+    if status.message:
+        return f"STC*{code}*{today}*{action}*{charge}********{status.message}~\n"
+    return f"STC*{code}*{today}*{action}*{charge}~\n"
+
+
 def _claim_text(
     claim: _ClaimAck, today: str, statuses: list[_Status], icn: str, lines: list[_LineAck]
 ) -> tuple[str, int]:
@@ -247,16 +256,13 @@ def _claim_text(
     action = "WQ" if claim.accepted else "U"
     charge = claim.charge_text
     for status in statuses:
-        texts.append(
-            segment_text(
-                "STC", (status.composite(), today, action, charge, *_STC_GAP, status.message)
-            )
-        )
+        texts.append(_claim_stc(status, today, action, charge))
     if icn:
         texts.append(f"REF*1K*{icn}~\n")
     if claim.clearinghouse_trace:
         texts.append(f"REF*D9*{claim.clearinghouse_trace}~\n")
-    texts.append("DTP*472*{}*{}~\n".format(*_dtp(claim.start, claim.end)))
+    qualifier, period = _dtp(claim.start, claim.end)
+    texts.append(f"DTP*472*{qualifier}*{period}~\n")
     for line in lines:
         for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
             chunk_statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
@@ -376,7 +382,8 @@ class Ack277Writer:
                 removed = ",".join(str(n) for n in sorted(decision.rejected_lines))
                 label = "LINES" if len(decision.rejected_lines) > 1 else "LINE"
                 notes.insert(0, f"{label} {removed} REMOVED")
-            statuses = [_Status(*ACCEPTED, "PR", clean("; ".join(notes), MESSAGE_MAX, upper=True))]
+            message = clean("; ".join(notes), MESSAGE_MAX, upper=True) if notes else ""
+            statuses = [_Status(ACCEPTED[0], ACCEPTED[1], "PR", message)]
             icn = payer_claim_control_number(
                 claim.envelope.sender_id, claim.claim_id, charge, start, end, charge_text
             )

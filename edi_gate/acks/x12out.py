@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import BinaryIO, Final
 
 from edi_gate.acks.state import ControlNumbers
+from edi_gate.memo import Memo
 from edi_gate.x12.model import Envelope
 
 ELEMENT: Final = "*"
@@ -63,15 +64,23 @@ def clean(value: object, max_len: int | None = None, *, upper: bool = False) -> 
 
 def amount(value: Decimal | int | float | str | None) -> str:
     """An X12 R (decimal) value: no exponent, no trailing zeros ('150.00' -> '150')."""
+    if type(value) is Decimal:
+        return _DECIMAL_AMOUNTS.get(value)  # charges repeat: a fee schedule has few amounts
     if value is None or value == "":
         return "0"
-    # a Decimal already is what Decimal(str(value)) would rebuild: skip the round trip
-    text = format(value if type(value) is Decimal else Decimal(str(value)), "f")
+    return _amount_text(Decimal(str(value)))
+
+
+def _amount_text(value: Decimal) -> str:
+    text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("", "-", "-0"):
         text = "0"
     return text
+
+
+_DECIMAL_AMOUNTS: Final = Memo(_amount_text)
 
 
 def d8(moment: datetime) -> str:

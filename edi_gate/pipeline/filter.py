@@ -8,17 +8,19 @@ a set with syntax errors has every claim rejected with a finding that names the 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import BinaryIO, Final, Protocol
 
 from edi_gate.logs import get_logger
+from edi_gate.memo import Memo
 from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
+from edi_gate.spool import Spool
 from edi_gate.x12.errors import SyntaxIssue
 from edi_gate.x12.loops import (
     EnvelopeIssue,
@@ -117,8 +119,10 @@ def _number(value: Decimal) -> int | float:
 def _json_text(text: str) -> str:
     """``json.dumps(text)``, without the encoder for the usual case (printable ASCII, nothing to
     escape)."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return '"' + text + '"'
+    if text.isascii() and (
+        text.isalnum() or (text.isprintable() and '"' not in text and "\\" not in text)
+    ):
+        return f'"{text}"'
     return json.dumps(text)
 
 
@@ -126,6 +130,19 @@ def _json_number(value: int | float | None) -> str:
     if value is None:
         return "null"
     return str(value) if type(value) is int else json.dumps(value)
+
+
+def _units_json(units: Decimal) -> str:
+    return _json_number(_number(units))
+
+
+def _date_json(day: date) -> str:
+    return '"' + day.isoformat() + '"'
+
+
+# Memoised: unit counts and service dates repeat from claim to claim (edi_gate.memo).
+_UNITS: Final = Memo(_units_json)
+_ISO_DATES: Final = Memo(_date_json)
 
 
 def decision_json(claim: Claim, decision: Decision) -> str:
@@ -138,72 +155,41 @@ def decision_json(claim: Claim, decision: Decision) -> str:
     env = claim.envelope
     start, end = claim.service_dates
     rejected_lines = decision.rejected_lines
-    label = decision.label
     parts = [
-        '{"claim":',
-        _json_text(claim.claim_id),
-        ',"decision":"',
-        label,
-        '","interchange":',
-        _json_text(env.interchange_control),
-        ',"group":',
-        _json_text(env.group_control),
-        ',"transaction":',
-        _json_text(env.transaction_control),
-        ',"source":',
-        _json_text(env.source),
-        ',"position":',
-        str(claim.ordinal),
-        ',"charge":',
-        _json_text(claim.segments[0].element(2)),
-        ',"billing_npi":',
-        _json_text(claim.billing.npi),
-        ',"service_date":',
-        '"' + start.isoformat() + '"' if start else "null",
-        ',"service_date_end":',
-        '"' + end.isoformat() + '"' if end else "null",
-        ',"lines":[',
+        f'{{"claim":{_json_text(claim.claim_id)},"decision":"{decision.label}"'
+        f',"interchange":{_json_text(env.interchange_control)}'
+        f',"group":{_json_text(env.group_control)}'
+        f',"transaction":{_json_text(env.transaction_control)}'
+        f',"source":{_json_text(env.source)},"position":{claim.ordinal}'
+        f',"charge":{_json_text(claim.segments[0].element(2))}'
+        f',"billing_npi":{_json_text(claim.billing.npi)}'
+        f',"service_date":{_ISO_DATES.get(start) if start else "null"}'
+        f',"service_date_end":{_ISO_DATES.get(end) if end else "null"},"lines":['
     ]
     for index, line in enumerate(claim.lines):
         rendering = line.rendering
         rejected = not decision.accepted or line.number in rejected_lines
-        modifiers = ",".join([_json_text(m) for m in line.modifiers])
-        parts += [
-            '{"line":' if index == 0 else ',{"line":',
-            str(line.number),
-            ',"procedure":',
-            _json_text(line.procedure),
-            ',"modifiers":[',
-            modifiers,
-            '],"units":',
-            _json_number(_number(line.units)),
-            ',"place_of_service":',
-            _json_text(line.place_of_service),
-            ',"rendering_npi":',
-            _json_text(rendering.npi),
-            ',"rendering_loop":',
-            _json_text(rendering.loop),
-            ',"taxonomy":',
-            _json_text(rendering.taxonomy),
-            ',"decision":"rejected"}' if rejected else ',"decision":"accepted"}',
-        ]
+        parts.append(
+            f'{"," if index else ""}{{"line":{line.number}'
+            f',"procedure":{_json_text(line.procedure)}'
+            f',"modifiers":[{",".join([_json_text(m) for m in line.modifiers])}]'
+            f',"units":{_UNITS.get(line.units)}'
+            f',"place_of_service":{_json_text(line.place_of_service)}'
+            f',"rendering_npi":{_json_text(rendering.npi)}'
+            f',"rendering_loop":{_json_text(rendering.loop)}'
+            f',"taxonomy":{_json_text(rendering.taxonomy)}'
+            f',"decision":"{"rejected" if rejected else "accepted"}"}}'
+        )
     parts.append('],"findings":[')
     for index, finding in enumerate(decision.findings):
-        parts += [
-            '{"rule":' if index == 0 else ',{"rule":',
-            _json_text(finding.rule),
-            ',"line":',
-            _json_number(finding.line),
-            ',"message":',
-            _json_text(finding.message),
-            ',"category":',
-            _json_text(finding.category),
-            ',"status":',
-            _json_text(finding.status),
-            ',"entity":',
-            _json_text(finding.entity),
-            "}",
-        ]
+        parts.append(
+            f'{"," if index else ""}{{"rule":{_json_text(finding.rule)}'
+            f',"line":{_json_number(finding.line)}'
+            f',"message":{_json_text(finding.message)}'
+            f',"category":{_json_text(finding.category)}'
+            f',"status":{_json_text(finding.status)}'
+            f',"entity":{_json_text(finding.entity)}}}'
+        )
     parts.append("]}")
     return "".join(parts)
 
@@ -254,22 +240,35 @@ def prescan(source: BinaryIO, name: str, limits: Limits | None = None) -> dict[i
     return damaged
 
 
-class _DecisionSpool:
+DECISION_SPOOL_BYTES: Final = 4 << 20
+
+
+class _DecisionSpool(Spool):
     """Decisions of one transaction set, held until its SE; spills to disk when large."""
 
-    def __init__(self) -> None:
-        self.file = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
-        self.count = 0
+    def __init__(self, limit: int = DECISION_SPOOL_BYTES) -> None:
+        super().__init__(limit)
 
     def add(self, line: str) -> None:
         """One decision_json line (ASCII: JSON escapes everything else)."""
-        self.file.write(line.encode("ascii") + b"\n")
-        self.count += 1
+        self.write(line.encode("ascii") + b"\n")
 
-    def records(self):
-        self.file.seek(0)
-        for raw in self.file:
-            yield json.loads(raw)
+    def lines(self) -> Iterator[str]:
+        """The spooled lines, in blocks of whole lines (a sink may read whole lines)."""
+        carry = b""
+        for block in self.blocks():
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            carry = block[cut:]
+            if cut:
+                yield block[:cut].decode("ascii")
+        if carry:
+            yield carry.decode("ascii")
+
+    def records(self) -> Iterator[dict]:
+        for text in self.lines():
+            for raw in text.splitlines():
+                yield json.loads(raw)
 
 
 class _Tally:
@@ -436,17 +435,8 @@ class FilterRun:
     def _flush_decisions(self, spool: _DecisionSpool, override: list[Finding] | None) -> None:
         assert self.decisions is not None
         if override is None:
-            # Copied in large blocks, each ending at a line end (sinks may read whole lines).
-            spool.file.seek(0)
-            carry = b""
-            while block := spool.file.read(1 << 20):
-                block = carry + block
-                cut = block.rfind(b"\n") + 1
-                carry = block[cut:]
-                if cut:
-                    self.decisions.write(block[:cut].decode("ascii"))
-            if carry:
-                self.decisions.write(carry.decode("ascii"))
+            for text in spool.lines():
+                self.decisions.write(text)
         else:
             findings = [f.as_dict() for f in override]
             for record in spool.records():
@@ -455,4 +445,4 @@ class FilterRun:
                 for line in record["lines"]:
                     line["decision"] = "rejected"
                 self.decisions.write(json.dumps(record, separators=(",", ":")) + "\n")
-        spool.file.close()
+        spool.close()

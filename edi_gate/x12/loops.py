@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from edi_gate.memo import Memo
 from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
 from edi_gate.x12.tokenizer import DEFAULT_MAX_SEGMENT_BYTES, Delimiters, Segment
@@ -161,7 +162,7 @@ MAX_NUMBER_LENGTH: Final = 20
 def _decimal(raw: str) -> Decimal:
     if not raw:
         return Decimal(0)
-    if len(raw) > MAX_NUMBER_LENGTH or not _R_NUMBER.fullmatch(raw):
+    if len(raw) > MAX_NUMBER_LENGTH or not _is_r_number(raw):
         return Decimal(-1)
     try:
         return Decimal(raw)
@@ -169,13 +170,29 @@ def _decimal(raw: str) -> Decimal:
         return Decimal(-1)
 
 
-def _date(raw: str) -> date | None:
+def _is_r_number(raw: str) -> bool:
+    """``_R_NUMBER.fullmatch(raw)`` without the regex engine (a call per amount and unit count):
+    an optional minus, then ASCII digits with at most one point among or around them."""
+    digits = raw[1:] if raw.startswith("-") else raw
+    digits = digits.replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
+
+
+def _parse_date(raw: str) -> date | None:
     if len(raw) != 8 or not raw.isdigit():
         return None
     try:
         return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
     except ValueError:
         return None
+
+
+_DATES: Final = Memo(_parse_date)  # a file's lines share few dates of service
+
+
+def _date(raw: str) -> date | None:
+    """A CCYYMMDD date, None when it is not one."""
+    return _DATES.get(raw)
 
 
 def _provider(loop: str, segment: Segment) -> Provider:
@@ -185,10 +202,15 @@ def _provider(loop: str, segment: Segment) -> Provider:
 
 
 def _party(segment: Segment) -> Party:
-    values = [value.decode("latin-1") for value in segment.elements[1:10]]
-    values.extend([""] * (9 - len(values)))
+    """NM101, NM103, NM104, NM108, NM109: only the elements a Party keeps are decoded."""
+    elements = segment.elements
+    count = len(elements)
     return Party(
-        entity=values[0], name=values[2], first_name=values[3], id_qualifier=values[7], id=values[8]
+        entity=elements[1].decode("latin-1") if count > 1 else "",
+        name=elements[3].decode("latin-1") if count > 3 else "",
+        first_name=elements[4].decode("latin-1") if count > 4 else "",
+        id_qualifier=elements[8].decode("latin-1") if count > 8 else "",
+        id=elements[9].decode("latin-1") if count > 9 else "",
     )
 
 

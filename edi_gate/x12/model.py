@@ -210,7 +210,16 @@ class Claim:
     def service_dates(self) -> tuple[date | None, date | None]:
         """Earliest and latest service date over the lines (computed once: the claim is read)."""
         if self._service_dates is None:
-            starts = [ln.service_date for ln in self.lines if ln.service_date]
-            ends = [ln.service_date_end or ln.service_date for ln in self.lines if ln.service_date]
-            self._service_dates = (min(starts) if starts else None, max(ends) if ends else None)  # type: ignore[type-var]
+            first: date | None = None
+            last: date | None = None
+            for line in self.lines:
+                start = line.service_date
+                if start is None:
+                    continue
+                end = line.service_date_end or start
+                if first is None or start < first:
+                    first = start
+                if last is None or end > last:
+                    last = end
+            self._service_dates = (first, last)
         return self._service_dates

@@ -8,12 +8,11 @@ bounds memory by one transaction set (and spills to disk beyond a few megabytes)
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO, Final
 
+from edi_gate.spool import Spool
 from edi_gate.x12.loops import (
     HL_BILLING,
     HL_PATIENT,
@@ -59,15 +58,15 @@ def rewrite(segment: Segment, changes: dict[int, str]) -> bytes:
     return segment.rewrite(elements) if changed else segment.raw
 
 
-class _Spool:
-    """One transaction set's output, in memory up to SPOOL_BYTES, on disk beyond."""
+class _SetSpool(Spool):
+    """One transaction set's output, and how many segments it holds (for SE01)."""
 
     def __init__(self) -> None:
-        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        super().__init__(SPOOL_BYTES)
         self.segments = 0
 
-    def write(self, data: bytes, segments: int) -> None:
-        self.file.write(data)
+    def add(self, data: bytes, segments: int) -> None:
+        self.write(data)
         self.segments += segments
 
 
@@ -88,7 +87,7 @@ class FilteredWriter:
         self._txn_written = False  # ST and header put in the spool
         self._txn_had_claims = False
         self._passthrough = False
-        self._spool: _Spool | None = None
+        self._spool: _SetSpool | None = None
         self._levels: dict[str, HierarchyLevel] = {}
         self._claimless: list[HierarchyLevel] = []  # HL blocks seen before the set's first claim
         self._new_ids: dict[str, str] = {}  # level code -> new HL01 of the emitted pending block
@@ -139,7 +138,7 @@ class FilteredWriter:
 
     def transaction_start(self, event: TransactionStart) -> None:
         self._txn = event
-        self._spool = _Spool()
+        self._spool = _SetSpool()
         self._txn_written = False
         self._txn_had_claims = False
         self._passthrough = not event.claims
@@ -168,7 +167,7 @@ class FilteredWriter:
         parts = [seg.raw for seg in segments]
         if parts:
             terminator = self._txn.st.delimiters.segment if self._txn else b"~"
-            self._spool.write(terminator.join(parts) + terminator, len(parts))
+            self._spool.add(terminator.join(parts) + terminator, len(parts))
 
     def _open_transaction(self) -> None:
         if not self._txn_written:
@@ -198,7 +197,7 @@ class FilteredWriter:
             assert self._spool is not None
             terminator = hl.delimiters.segment
             parts = [rewrite(hl, changes), *(seg.raw for seg in block.segments[1:])]
-            self._spool.write(terminator.join(parts) + terminator, len(parts))
+            self._spool.add(terminator.join(parts) + terminator, len(parts))
             self._new_ids[code] = new_id
             parent_new = new_id
 
@@ -218,7 +217,7 @@ class FilteredWriter:
         else:
             parts = [seg.raw for seg in segments]
         assert self._spool is not None
-        self._spool.write(terminator.join(parts) + terminator, len(parts))
+        self._spool.add(terminator.join(parts) + terminator, len(parts))
         self.claims_written += 1
 
     @staticmethod
@@ -241,7 +240,7 @@ class FilteredWriter:
         spool, txn = self._spool, self._txn
         assert spool is not None and txn is not None
         if self._passthrough:  # other transaction types go on byte for byte, trailer included
-            spool.write(event.se.raw + event.se.delimiters.segment, 1)
+            spool.add(event.se.raw + event.se.delimiters.segment, 1)
             return self._commit(spool)
         keep = sound and (self._txn_written or not self._txn_had_claims)
         if keep and not self._txn_had_claims:
@@ -251,20 +250,18 @@ class FilteredWriter:
                 self._write_segments(block.segments)
         if keep:
             se = event.se
-            spool.write(rewrite(se, {1: str(spool.segments + 1)}) + se.delimiters.segment, 1)
+            spool.add(rewrite(se, {1: str(spool.segments + 1)}) + se.delimiters.segment, 1)
             return self._commit(spool)
-        spool.file.close()
+        spool.close()
         self._spool = None
         self._txn = None
         return 0
 
-    def _commit(self, spool: _Spool) -> int:
+    def _commit(self, spool: _SetSpool) -> int:
         self._open_envelopes()
-        spool.file.seek(0)
-        shutil.copyfileobj(spool.file, self.out, 1 << 20)
-        self.bytes_written += spool.file.tell()
+        self.bytes_written += spool.copy_to(self.out)
         self._transactions_written += 1
-        spool.file.close()
+        spool.close()
         self._spool = None
         self._txn = None
         return 1

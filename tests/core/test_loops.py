@@ -6,7 +6,16 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from edi_gate.x12.loops import EventReader, TransactionEnd, TransactionStart
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edi_gate.x12.loops import (
+    _R_NUMBER,
+    EventReader,
+    TransactionEnd,
+    TransactionStart,
+    _is_r_number,
+)
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import SegmentReader
 from tests.helpers import CORPUS, FIXTURES
@@ -123,3 +132,36 @@ def test_wrong_se_count_is_reported_with_both_numbers():
         "SE01 says '25' segments, the transaction set has 33"
     ]
     assert end.issues[0].set_code == "4"
+
+
+NUMBERISH = st.text(alphabet="0123456789.-+eE \u00b2\u00bd", max_size=8)
+LATIN1 = st.text(alphabet=st.characters(max_codepoint=255), max_size=8)
+
+
+@given(st.one_of(NUMBERISH, LATIN1))
+def test_r_number_check_agrees_with_its_regex(raw: str) -> None:
+    """_is_r_number replaces the regex on the hot path (a call per CLM02, SV102, SV104); on
+    element text (decoded latin-1) both accept exactly the same strings."""
+    assert _is_r_number(raw) == bool(_R_NUMBER.fullmatch(raw))
+
+
+def test_service_dates_span_every_line() -> None:
+    """Claim.service_dates: the earliest start and the latest end over the lines, whichever line
+    they are on; a line without a date takes no part."""
+    from edi_gate.x12.model import Provider, ServiceLine
+
+    def line(number: int, start: date | None, end: date | None) -> ServiceLine:
+        return ServiceLine(number, "HC", "70450", (), Decimal(1), "UN", Decimal(1), "11", (),
+                           start, end, "", "", Provider("2000A"), 0, 0)  # fmt: skip
+
+    claim = demo()["DEMO-006"]
+    claim.lines = [
+        line(1, date(2025, 3, 12), date(2025, 3, 12)),
+        line(2, date(2025, 3, 9), date(2025, 3, 10)),
+        line(3, None, None),
+        line(4, date(2025, 3, 11), date(2025, 3, 20)),
+    ]
+    claim._service_dates = None
+    assert claim.service_dates == (date(2025, 3, 9), date(2025, 3, 20))
+    claim.lines, claim._service_dates = [line(1, None, None)], None
+    assert claim.service_dates == (None, None)

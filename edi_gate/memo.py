@@ -1,0 +1,37 @@
+"""Bounded memo tables for the per-claim formatting of values that repeat across a file.
+
+The claims of a file share few service dates, charge amounts and unit counts, while formatting a
+date or a Decimal (strftime, isoformat, format), or parsing a date, is among the costliest calls
+made per claim. A
+table stops growing at ``limit`` entries, so no input can make it use more memory than that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Final, Generic, TypeVar
+
+DEFAULT_LIMIT: Final = 1 << 12
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """``compute(key)``, remembered for the first ``limit`` distinct keys.
+
+    ``compute`` must give equal results for equal keys (Decimal('1.0') == Decimal('1')).
+    """
+
+    def __init__(self, compute: Callable[[K], V], limit: int = DEFAULT_LIMIT) -> None:
+        self.compute = compute
+        self.limit = limit
+        self._values: dict[K, V] = {}
+
+    def get(self, key: K) -> V:
+        values = self._values
+        if key in values:  # not .get(): None may be a remembered value
+            return values[key]
+        value = self.compute(key)
+        if len(values) < self.limit:
+            values[key] = value
+        return value

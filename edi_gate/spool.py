@@ -1,0 +1,72 @@
+"""Output held back until a transaction set's SE proves it sound: in memory, then on disk.
+
+Both the filtered 837 and the decisions of a set wait for its SE. Appending to a list costs a
+few tens of nanoseconds per claim where ``SpooledTemporaryFile.write`` (interpreted Python, with
+its rollover check) cost about a microsecond; past ``limit`` bytes everything moves to a temporary
+file, so memory stays bounded by the limit whatever the size of the set.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Final
+
+COPY_BLOCK: Final = 1 << 20
+
+
+class Spool:
+    """Bytes written in order, read back once (``blocks``, ``copy_to``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0  # bytes written so far
+        self._chunks: list[bytes] = []
+        self._file: IO[bytes] | None = None
+
+    @property
+    def on_disk(self) -> bool:
+        return self._file is not None
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._chunks.append(data)
+        if self.size > self.limit:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            self._file.writelines(self._chunks)
+            self._chunks = []
+
+    def blocks(self) -> Iterator[bytes]:
+        """What was written, in order, in blocks of about COPY_BLOCK bytes (not aligned to
+        anything: a caller that needs whole lines or segments cuts them itself)."""
+        if self._file is not None:
+            self._file.seek(0)
+            while block := self._file.read(COPY_BLOCK):
+                yield block
+            return
+        # joined in blocks: a write per chunk costs a call each, one join all the memory again
+        held: list[bytes] = []
+        size = 0
+        for chunk in self._chunks:
+            held.append(chunk)
+            size += len(chunk)
+            if size >= COPY_BLOCK:
+                yield b"".join(held)
+                held, size = [], 0
+        if held:
+            yield b"".join(held)
+
+    def copy_to(self, out: IO[bytes]) -> int:
+        """Write everything to ``out``; returns the byte count."""
+        for block in self.blocks():
+            out.write(block)
+        return self.size
+
+    def close(self) -> None:
+        self._chunks = []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
