@@ -159,7 +159,7 @@ _R_NUMBER: Final = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
 MAX_NUMBER_LENGTH: Final = 20
 
 
-def _decimal(raw: str) -> Decimal:
+def _parse_decimal(raw: str) -> Decimal:
     if not raw:
         return Decimal(0)
     if len(raw) > MAX_NUMBER_LENGTH or not _is_r_number(raw):
@@ -168,6 +168,16 @@ def _decimal(raw: str) -> Decimal:
         return Decimal(raw)
     except InvalidOperation:
         return Decimal(-1)
+
+
+# Charges and unit counts repeat from line to line (a fee schedule has few amounts); a Decimal
+# is immutable, so lines may share one.
+_DECIMALS: Final = Memo(_parse_decimal)
+
+
+def _decimal(raw: str) -> Decimal:
+    """An X12 R value; Decimal(-1), which no count or charge can be, when it is not a number."""
+    return _DECIMALS.get(raw)
 
 
 def _is_r_number(raw: str) -> bool:

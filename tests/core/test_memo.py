@@ -24,7 +24,11 @@ def test_remembers_up_to_the_limit_then_computes() -> None:
     assert len(memo._values) == 3
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9))
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9
+    )
+)
 def test_amount_memo_agrees_with_formatting(value: Decimal) -> None:
     """Equal Decimals share an entry (150 == 150.00): the text must not depend on which came
     first, so both orders are checked against the formatter."""
