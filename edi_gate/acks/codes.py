@@ -34,12 +34,18 @@ TA1_NOTES = frozenset(f"{n:03d}" for n in range(30))
 
 
 @cache
-def _pyx12_list(name: str) -> frozenset[str]:
+def _pyx12_codes() -> dict:
+    """pyx12's external code lists, read once: parsing its codes.xml takes about 50 ms."""
     try:
         import pyx12.codes
     except ImportError:  # pragma: no cover - pyx12 is a dependency
-        return frozenset()
-    codes = pyx12.codes.ExternalCodes().codes.get(name)
+        return {}
+    return pyx12.codes.ExternalCodes().codes
+
+
+@cache
+def _pyx12_list(name: str) -> frozenset[str]:
+    codes = _pyx12_codes().get(name)
     return frozenset(c for c in codes["codes"] if c) if codes else frozenset()
 
 
