@@ -772,7 +772,7 @@ class EventReader:
         procedure = segment.components(1)
         line.qualifier = procedure[0]
         line.procedure = procedure[1] if len(procedure) > 1 else ""
-        line.modifiers = tuple(m for m in procedure[2:6] if m)
+        line.modifiers = tuple([m for m in procedure[2:6] if m])
         if not line.procedure:
             self._issue(
                 txn, segment, "SV101-2 procedure code is missing", "8", element=1, element_code="1"
