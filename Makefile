@@ -8,7 +8,7 @@ OUT := fixtures/out
 # The modules setup.py compiles with mypyc: installing again rebuilds them when they change.
 COMPILED_SOURCES := setup.py $(shell sed -n 's/^ *"\(edi_gate\/[a-z0-9_/]*\.py\)",$$/\1/p' setup.py)
 
-.PHONY: demo test build lint bench bench-quick profile fuzz clean
+.PHONY: demo test build lint bench bench-quick profile profile-native fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ profile: $(TEST_STAMP)
 	$(BIN)/python -m bench.generate --claims 100000 --seed 1 -o bench/data/profile.837 \
 		--roster bench/data/profile-roster.csv
 	$(BIN)/python -m bench.profile --stages bench/data/profile.837 \
+		--roster bench/data/profile-roster.csv
+
+# Where the compiled run's cycles go, by edi-gate function and by shared object (needs Linux perf).
+profile-native: $(TEST_STAMP)
+	mkdir -p bench/data
+	$(BIN)/python -m bench.generate --claims 100000 --seed 1 -o bench/data/profile.837 \
+		--roster bench/data/profile-roster.csv
+	$(BIN)/python -m bench.native_profile bench/data/profile.837 \
 		--roster bench/data/profile-roster.csv
 
 fuzz: $(TEST_STAMP)
