@@ -19,7 +19,9 @@ V = TypeVar("V")
 class Memo(Generic[K, V]):
     """``compute(key)``, remembered for the first ``limit`` distinct keys.
 
-    ``compute`` must give equal results for equal keys (Decimal('1.0') == Decimal('1')).
+    ``compute`` must give equal results for equal keys (Decimal('1.0') == Decimal('1')). Keys
+    must be small: a caller whose keys come from the input (element text, which may be as long
+    as a segment) checks their length first, or 4,096 of them could hold gigabytes.
     """
 
     def __init__(self, compute: Callable[[K], V], limit: int = DEFAULT_LIMIT) -> None:

@@ -177,6 +177,8 @@ _DECIMALS: Final = Memo(_parse_decimal)
 
 def _decimal(raw: str) -> Decimal:
     """An X12 R value; Decimal(-1), which no count or charge can be, when it is not a number."""
+    if len(raw) > MAX_NUMBER_LENGTH:
+        return Decimal(-1)  # and never a memo key: an element may be a megabyte long
     return _DECIMALS.get(raw)
 
 
@@ -188,8 +190,11 @@ def _is_r_number(raw: str) -> bool:
     return digits.isascii() and digits.isdigit()
 
 
+DATE_LENGTH: Final = 8  # CCYYMMDD
+
+
 def _parse_date(raw: str) -> date | None:
-    if len(raw) != 8 or not raw.isdigit():
+    if len(raw) != DATE_LENGTH or not raw.isdigit():
         return None
     try:
         return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
@@ -202,6 +207,8 @@ _DATES: Final = Memo(_parse_date)  # a file's lines share few dates of service
 
 def _date(raw: str) -> date | None:
     """A CCYYMMDD date, None when it is not one."""
+    if len(raw) != DATE_LENGTH:
+        return None  # and never a memo key: an element may be a megabyte long
     return _DATES.get(raw)
 
 

@@ -160,3 +160,21 @@ def test_huge_counts_and_numbers(old, new, text):
     if text is not None:
         assert outcome.summary.rejected_transactions == 1
         assert text in outcome.decisions[0]["findings"][0]["message"]
+
+
+def test_long_amounts_and_dates_are_never_memo_keys():
+    """Amounts and dates are memoised by their text (edi_gate.memo, 4,096 entries): an element
+    may be up to a segment long, so only texts of a number's or a date's length become keys,
+    or a few thousand distinct long ones could hold gigabytes."""
+    from edi_gate.x12 import loops
+
+    long_number = b"1" * 50_000
+    long_date = b"2" * 50_000
+    data = DEMO.replace(b"SV1*HC:70553:26*420*", b"SV1*HC:70553:26*" + long_number + b"*", 1)
+    data = data.replace(b"DTP*472*D8*20250310~", b"DTP*472*D8*" + long_date + b"~", 1)
+    events = list(EventReader(SegmentReader(io.BytesIO(data), "x"), "x"))
+    issues = [issue for e in events if isinstance(e, TransactionEnd) for issue in e.issues]
+    assert any("SV102" in str(issue) for issue in issues)
+    assert any("DTP03" in str(issue) for issue in issues)
+    assert all(len(key) <= loops.MAX_NUMBER_LENGTH for key in loops._DECIMALS._values)
+    assert all(len(key) == loops.DATE_LENGTH for key in loops._DATES._values)
