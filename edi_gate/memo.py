@@ -1,9 +1,9 @@
 """Bounded memo tables for the per-claim formatting of values that repeat across a file.
 
-The claims of a file share few service dates, charge amounts and unit counts, while formatting a
-date or a Decimal (strftime, isoformat, format), or parsing a date, is among the costliest calls
-made per claim. A
-table stops growing at ``limit`` entries, so no input can make it use more memory than that.
+The claims of a file share few service dates, charge amounts and unit counts, while parsing or
+formatting a date or a Decimal (strftime, isoformat, format) is among the costliest calls made per
+claim. A table stops growing at ``limit`` entries, so no input can make it use more memory than
+that.
 """
 
 from __future__ import annotations
