@@ -238,15 +238,13 @@ def _summary_from_logs(stderr: str) -> dict[str, object]:
 
 
 def interpreted_tree(out: Path) -> Path:
-    """A copy of the package without its compiled extensions, beside the repository's rulesets
-    and conf/ (found relative to the package), to run the same sources interpreted."""
+    """A copy of the package (its rulesets and conf/ included) without its compiled extensions,
+    to run the same sources interpreted."""
     root = out / "interpreted"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__")
     shutil.copytree(ROOT / "edi_gate", root / "edi_gate", ignore=ignore)
-    for name in ("rulesets", "conf"):
-        (root / name).symlink_to(ROOT / name)
     return root
 
 

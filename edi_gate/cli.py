@@ -190,7 +190,7 @@ on_option = click.option("--on", "on", help="Ruleset in force on this date (defa
 rulesets_option = click.option(
     "--ruleset",
     type=click.Path(exists=True, path_type=Path),
-    help="A ruleset file or directory (default: rulesets/).",
+    help="A ruleset file or directory (default: the rulesets shipped with edi-gate).",
 )
 
 
@@ -357,7 +357,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @click.option(
     "--partners",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Trading partners TOML (conf/partners.toml): rules and outbox per ISA06 sender.",
+    help="Trading partners TOML: rules and outbox per ISA06 sender.",
 )
 @click.option(
     "--control-state",

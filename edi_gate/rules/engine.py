@@ -10,8 +10,8 @@ import os
 from datetime import date
 from pathlib import Path
 
-import edi_gate
 from edi_gate.errors import ConfigError
+from edi_gate.resources import default_rulesets, example_conf
 from edi_gate.rules.base import Rule
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.dispatch import RulePlan
@@ -20,19 +20,19 @@ from edi_gate.rules.roster import Roster, load_roster
 from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
 from edi_gate.x12.model import Claim
 
-REPO_ROOT = Path(edi_gate.__file__).resolve().parents[1]
 ENV_RULESETS = "EDI_GATE_RULESETS"
 SCOPES = ("claim", "line")
 
 
 def default_rulesets_dir() -> Path:
-    """rulesets/ at the repository root, or the directory/file named by EDI_GATE_RULESETS."""
+    """The rulesets shipped in the package, or the directory/file named by EDI_GATE_RULESETS."""
     env = os.environ.get(ENV_RULESETS)
-    return Path(env) if env else REPO_ROOT / "rulesets"
+    return Path(env) if env else default_rulesets()
 
 
 def default_roster() -> Path:
-    return REPO_ROOT / "conf" / "roster.csv"
+    """The example roster shipped in the package (edi_gate/data/conf/roster.csv)."""
+    return example_conf("roster.csv")
 
 
 def ruleset_files(path: Path) -> list[Path]:

@@ -105,7 +105,7 @@ def test_rules_list_show_and_lint(tmp_path: Path):
     assert run("rules", "lint").returncode == 0
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        (Path(__file__).parents[2] / "rulesets/imaging-2024.toml")
+        (Path(__file__).parents[2] / "edi_gate/data/rulesets/imaging-2024.toml")
         .read_text()
         .replace("[ruleset]", "[ruleset]\nsurprise = 1", 1)
     )

@@ -118,7 +118,8 @@ def interpreted_tree(tmp_path_factory) -> Path:
 def run_driver(
     pythonpath: Path, inputs: list[Path], roster: Path, scope: str, results: Path
 ) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(pythonpath), EDI_GATE_RULESETS=str(REPO / "rulesets"))
+    rulesets = REPO / "edi_gate" / "data" / "rulesets"
+    env = dict(os.environ, PYTHONPATH=str(pythonpath), EDI_GATE_RULESETS=str(rulesets))
     names = [str(p) for p in inputs]
     payload = json.dumps(
         {"inputs": names, "roster": str(roster), "scope": scope, "results": str(results)}

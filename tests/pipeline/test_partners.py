@@ -20,11 +20,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_repository_partner_file_loads():
-    book = load_partners(REPO / "conf" / "partners.toml")
+    book = load_partners(REPO / "edi_gate" / "data" / "conf" / "partners.toml")
     assert book.unknown_sender == "quarantine"
     demo = book.find("DEMOSUB01  ")
-    assert demo is not None and demo.ruleset == REPO / "rulesets" / "imaging-2024.toml"
-    assert demo.roster == REPO / "conf" / "roster.csv"
+    data = REPO / "edi_gate" / "data"
+    assert demo is not None and demo.ruleset == data / "rulesets" / "imaging-2024.toml"
+    assert demo.roster == data / "conf" / "roster.csv"
     assert str(demo.outbox) == "demosub01"
     assert book.find("NOBODY") is None
 

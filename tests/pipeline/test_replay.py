@@ -21,7 +21,7 @@ from tests.pipeline.support import (
     read_decisions,
 )
 
-RULESET = REPO / "rulesets" / "imaging-2024.toml"
+RULESET = REPO / "edi_gate" / "data" / "rulesets" / "imaging-2024.toml"
 
 
 def archive_tree(root: Path) -> dict[str, bytes]:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from edi_gate.rules.engine import REPO_ROOT, Engine
+from edi_gate.resources import default_rulesets
+from edi_gate.rules.engine import Engine
 from edi_gate.rules.roster import parse_roster
 from edi_gate.rules.ruleset import Ruleset, load_ruleset
 
-RULESET = REPO_ROOT / "rulesets" / "imaging-2024.toml"
+RULESET = default_rulesets() / "imaging-2024.toml"
 HEADER = "npi,taxonomy,credential,effective,expires\n"
 
 
