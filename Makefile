@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 OUT := fixtures/out
-# The modules setup.py compiles with mypyc: installing again rebuilds them when they change.
-COMPILED_SOURCES := setup.py $(shell sed -n 's/^ *"\(edi_gate\/[a-z0-9_/]*\.py\)",$$/\1/p' setup.py)
+# The modules setup.py compiles with mypyc (hot-path.txt): installing again rebuilds them when they
+# change.
+COMPILED_SOURCES := setup.py hot-path.txt $(shell grep -v '^\#' hot-path.txt)
 
 .PHONY: demo test build lint bench bench-quick profile profile-native fuzz clean
 

@@ -17,36 +17,15 @@ from pathlib import Path
 
 from setuptools import setup
 
-# The modules every claim passes through (the ruleset and roster for their lookups, asked for
-# every line). CLI, watch, replay and the outputs run once per file or per run and stay
-# interpreted.
-HOT_PATH = [
-    "edi_gate/memo.py",
-    "edi_gate/spool.py",
-    "edi_gate/x12/tokenizer.py",
-    "edi_gate/x12/model.py",
-    "edi_gate/x12/loops.py",
-    "edi_gate/x12/writer.py",
-    "edi_gate/rules/findings.py",
-    "edi_gate/rules/codeset.py",
-    "edi_gate/rules/ruleset.py",
-    "edi_gate/rules/roster.py",
-    "edi_gate/rules/context.py",
-    "edi_gate/rules/base.py",
-    "edi_gate/rules/privilege.py",
-    "edi_gate/rules/guidance.py",
-    "edi_gate/rules/bundling.py",
-    "edi_gate/rules/addons.py",
-    "edi_gate/rules/modifiers.py",
-    "edi_gate/rules/codes.py",
-    "edi_gate/rules/dispatch.py",
-    "edi_gate/rules/engine.py",
-    "edi_gate/acks/codes.py",
-    "edi_gate/acks/x12out.py",
-    "edi_gate/acks/ca277.py",
-    "edi_gate/pipeline/filter.py",
-    "edi_gate/pipeline/positions.py",
-]
+# The modules every claim passes through, listed once in hot-path.txt (read by the Makefile and
+# the tests too).
+HOT_PATH_LIST = Path("hot-path.txt")
+
+
+def hot_path() -> list[str]:
+    """The source paths hot-path.txt names (comments and blank lines skipped)."""
+    lines = HOT_PATH_LIST.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 # What the extensions were built from: an editable install keeps loading the extension after its
@@ -60,8 +39,9 @@ def ext_modules() -> list:
         return []
     from mypyc.build import mypycify
 
-    modules = mypycify(HOT_PATH, opt_level="3", debug_level="0")
-    record_sources({path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in HOT_PATH})
+    sources = hot_path()
+    modules = mypycify(sources, opt_level="3", debug_level="0")
+    record_sources({path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in sources})
     return modules
 
 
