@@ -260,7 +260,7 @@ class Stats:
         month = (record.get("service_date") or "")[:7] or UNKNOWN
         self.by_month[month]["claims"] += 1
         self.by_month[month]["rejected"] += rejected
-        named = named_lines(record)
+        named = named_lines(record) if record["findings"] else ()
         for line in record["lines"]:
             if line["decision"] == "rejected":
                 if line["line"] in named:

@@ -71,11 +71,15 @@ class ReportTallies:
     month_dollars: Counter[str] = field(default_factory=Counter)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.not_evaluated += not_evaluated(record)
-        for finding in record["findings"]:
+        if record.get("ruleset", "") is None:  # not_evaluated(record), inline: once per claim
+            self.not_evaluated += 1
+        findings = record["findings"]
+        if not findings:  # most claims: nothing rejected, nothing at stake
+            return
+        for finding in findings:
             self.findings_by_rule[finding["rule"]] += 1
         rejected = record["decision"] == "rejected"
-        rules = {f["rule"] for f in record["findings"]}
+        rules = {f["rule"] for f in findings}
         month = (record.get("service_date") or "")[:7] or UNKNOWN
         if rejected:
             amount = self._amount(record.get("charge"))
@@ -94,7 +98,7 @@ class ReportTallies:
                 amount = self._amount(line.get("charge"))
                 self.removed_line_dollars += amount
                 self.month_dollars[month] += amount  # type: ignore[assignment]
-                for rule in {f["rule"] for f in record["findings"] if f["line"] == line["line"]}:
+                for rule in {f["rule"] for f in findings if f["line"] == line["line"]}:
                     self.dollars_by_rule[rule] += amount  # type: ignore[assignment]
 
     def _amount(self, text: object) -> Decimal:
