@@ -474,6 +474,7 @@ def watch_command(
 
     from edi_gate.pipeline.partners import load_partners
     from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.report.terminal import rule_summaries
     from edi_gate.rules.engine import Engine
 
     _setup_logging(log_format)
@@ -503,12 +504,23 @@ def watch_command(
     started = time.perf_counter()
     events = watcher.run(once=once)
     if once:
-        _watch_once_end(events, time.perf_counter() - started, log_format)
+        summaries: dict[str, str] = {}
+        for engine in getattr(router, "_engines", {}).values():
+            summaries.update(rule_summaries(engine))
+        _watch_once_end(events, time.perf_counter() - started, log_format, summaries)
 
 
-def _watch_once_end(events: list[dict], seconds: float, log_format: str) -> None:
+def _watch_once_end(
+    events: list[dict], seconds: float, log_format: str, summaries: dict[str, str]
+) -> None:
     """The summary of a `watch --once` pass, and exit 65 when it quarantined a file."""
-    from edi_gate.report.terminal import RunTotals
+    from collections import Counter
+
+    from edi_gate.report.terminal import RunTotals, rule_rows
+
+    by_rule: Counter[str] = Counter()
+    for event in events:
+        by_rule.update(event.get("claims_by_rule", {}))
 
     quarantined = [e for e in events if e.get("outcome") == "quarantined"]
     fields = {
@@ -518,6 +530,7 @@ def _watch_once_end(events: list[dict], seconds: float, log_format: str) -> None
         "claims": sum(e.get("claims", 0) for e in events),
         "accepted": sum(e.get("accepted", 0) for e in events),
         "rejected": sum(e.get("rejected", 0) for e in events),
+        "claims_by_rule": dict(sorted(by_rule.items())),
         "seconds": round(seconds, 3),
     }
     totals = RunTotals(
@@ -526,6 +539,7 @@ def _watch_once_end(events: list[dict], seconds: float, log_format: str) -> None
         fields["accepted"],
         fields["rejected"],
         seconds=seconds,
+        rules=rule_rows(by_rule, None, summaries),
         notes=[
             ("files", f"{len(events):,}"),
             ("archived", f"{fields['archived']:,}"),

@@ -121,11 +121,12 @@ def test_watch_once_sums_up_and_exits_65_when_it_quarantined(tmp_path: Path):
         json.loads(line) for line in clean.stderr.splitlines() if '"watch.summary"' in line
     ]
     assert summary["files"] == summary["archived"] == 1 and summary["quarantined"] == 0
-    assert summary["claims"] == 8
+    assert summary["claims"] == 8 and summary["claims_by_rule"]["PRIV003"] == 2
 
     (inbox / "bad.837").write_bytes(b"not X12 at all\n")
     (inbox / "good2.837").write_bytes(demo_variant("H"))
     bad = cli(*watch_args(tmp_path), "--log-format", "console")
     assert bad.returncode == 65, bad.stderr
     assert "quarantined" in bad.stderr and "claims in" in bad.stderr
+    assert PRIV003_SUMMARY in bad.stderr  # by rule, with the rule's summary
     assert bad.stderr.splitlines()[-1] == "edi-gate: 1 file(s) quarantined: bad.837"
