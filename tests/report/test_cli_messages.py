@@ -73,3 +73,25 @@ def test_random_binary_is_not_called_utf16(tmp_path: Path):
     utf16.write_bytes(DEMO.read_text().encode("utf-16-le"))
     result = cli("filter", utf16, "-o", tmp_path / "out.837")
     assert result.returncode == 65 and "UTF-16" in result.stderr, result.stderr
+
+
+def test_no_option_of_any_command_is_without_help():
+    import click
+
+    from edi_gate.cli import main
+
+    missing = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+            return
+        missing.extend(
+            f"{' '.join(path)} {param.opts[0]}"
+            for param in command.params
+            if isinstance(param, click.Option) and not param.help
+        )
+
+    walk(main, [])
+    assert missing == []
