@@ -288,7 +288,8 @@ def run_replay(
     exe: Path, src: Path, claims: int, work: Path, workers: int, timeout: float, extra: list[str]
 ) -> Row:
     out_dir = work / f"replay_w{workers}"
-    cmd = [str(exe), "replay", str(src), "--out", str(out_dir), "--workers", str(workers), *extra]
+    cmd = [str(exe), "replay", str(src), "--out", str(out_dir), "--force"]
+    cmd += ["--workers", str(workers), *extra]
     m = measure(cmd, timeout)
     row = Row(f"edi-gate replay w{workers}", claims, src.stat().st_size, m.seconds, m.peak_rss_mb)
     # How many work units replay cuts the file into (at interchange boundaries): one unit cannot

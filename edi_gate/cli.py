@@ -1,15 +1,20 @@
 """The `edi-gate` command: a thin click layer over the pipeline.
 
-Exit statuses: 0 when the input was processed (rejections are a normal outcome), 2 for usage or
-configuration errors, 65 (EX_DATAERR) when the input is not readable X12, 66 (EX_NOINPUT) when it
-cannot be opened, 74 (EX_IOERR) when an output cannot be written (nothing is left half-written).
+Exit statuses (EXIT_STATUSES, printed by ``edi-gate --help``): 0 when the input was processed
+(rejections are a normal outcome), 1 when `rules lint` found problems, 2 for usage or
+configuration errors, 65 (EX_DATAERR) when the input is not readable X12 (and `watch --once` when
+it quarantined a file), 66 (EX_NOINPUT) when it cannot be opened, 74 (EX_IOERR) when an output
+cannot be written (nothing is left half-written). An error is printed once, as one line
+``edi-gate: ...`` on standard error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +30,18 @@ EXIT_DATA = 65
 EXIT_NO_INPUT = 66
 EXIT_IO = 74
 
-input_argument = click.argument("input_path", metavar="INPUT", default="-", required=False)
+EXIT_STATUSES = f"""\b
+Exit statuses:
+  0   the input was processed (rejected claims are a normal outcome)
+  1   rules lint found problems
+  {EXIT_CONFIG}   usage or configuration error (bad option, ruleset, roster, partners file)
+  {EXIT_DATA}  the input is not readable X12; watch --once: a file was quarantined
+  {EXIT_NO_INPUT}  the input cannot be opened (missing, unreadable)
+  {EXIT_IO}  an output cannot be written (disk full, no such directory);
+       nothing is left half-written
+"""
+
+input_argument = click.argument("input_path", metavar="[INPUT]", default="-", required=False)
 ruleset_option = click.option(
     "--ruleset",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -56,6 +72,21 @@ def _setup_logging(log_format: str) -> None:
     logs.configure(json_lines=None if log_format == "auto" else log_format == "json")
 
 
+def _console(log_format: str) -> bool:
+    """True when a person reads standard error: end the run with a table, not a log event."""
+    return log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
+
+
+def _end_of_run(log_format: str, event: str, totals, fields: dict) -> None:
+    """The run's summary: a table on a console, the usual log event in JSON logs."""
+    if _console(log_format):
+        from edi_gate.report.terminal import render
+
+        click.echo("\n" + render(totals), err=True, nl=False)
+    else:
+        logs.get_logger().info(event, **fields)
+
+
 def load_engine(ruleset: Path | None, roster: Path | None):
     """The rule engine for a run; configuration problems exit 2 with the file and reason."""
     from edi_gate.rules.engine import Engine
@@ -71,7 +102,7 @@ def load_engine(ruleset: Path | None, roster: Path | None):
 
 
 def _fail(status: int, message: str) -> None:
-    logs.get_logger().error("edi_gate.failed", error=message, exit_status=status)
+    """Print the error once, as one line (no log event beside it), and exit with ``status``."""
     click.echo(f"edi-gate: {message}", err=True)
     sys.exit(status)
 
@@ -89,9 +120,18 @@ def _exit_statuses() -> Iterator[None]:
         _fail(EXIT_IO, f"cannot write outputs: {_describe_os_error(error)}")
 
 
+# OutputSet writes TARGET through a hidden temporary file beside it, ".TARGET.XXXXXXXX.tmp".
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{8}\.tmp$")
+
+
 def _describe_os_error(error: OSError) -> str:
-    paths = [p for p in (error.filename, error.filename2) if p]
+    """The target a person asked for (never the hidden temporary file) and the reason."""
+    paths = [str(p) for p in (error.filename, error.filename2) if p]
     target = paths[-1] if paths else "output"
+    name = Path(target)
+    match = _TEMP_NAME.match(name.name)
+    if match:
+        target = str(name.with_name(match.group("target")))
     return f"{target}: {error.strerror or error}"
 
 
@@ -108,7 +148,7 @@ def _open_input(input_path: str) -> tuple[BinaryIO, str]:
         raise
 
 
-@click.group()
+@click.group(epilog=EXIT_STATUSES)
 @click.version_option(package_name="edi-gate")
 def main() -> None:
     """edi-gate: intercept X12 837P claims, apply imaging-privilege and coding rules."""
@@ -167,7 +207,16 @@ def filter_command(
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    logs.get_logger().info("filter.summary", **summary.as_dict())
+    _end_of_run(
+        log_format, "filter.summary", _filter_totals(summary, engine, "filter"), summary.as_dict()
+    )
+
+
+def _filter_totals(summary, engine, command: str, not_evaluated: int | None = None):
+    from edi_gate.report.terminal import from_filter_summary, rule_summaries
+
+    title = f"edi-gate {command}: {summary.source}"
+    return from_filter_summary(summary, rule_summaries(engine), title, not_evaluated)
 
 
 @main.group("rules")
@@ -221,7 +270,11 @@ def rules_show(rule_id: str, ruleset: Path | None, on: str | None) -> None:
 @rules_group.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def rules_lint(paths: tuple[Path, ...]) -> None:
-    """Check rulesets (.toml) and rosters (.csv); exit 1 when anything is wrong."""
+    """Check rulesets, rosters (.csv) and partners files; exit 1 when anything is wrong.
+
+    A .toml file is a partners file when it has [partners.*] tables or unknown_sender, else a
+    ruleset. Directories are expanded. Every problem is reported, not only the first.
+    """
     from edi_gate.rules.catalog import lint_text
 
     report, status = lint_text(list(paths) or None)
@@ -230,7 +283,7 @@ def rules_lint(paths: tuple[Path, ...]) -> None:
 
 
 @main.command("ack")
-@input_argument
+@click.argument("input_path", metavar="INPUT")
 @click.option(
     "--decisions",
     required=True,
@@ -238,7 +291,12 @@ def rules_lint(paths: tuple[Path, ...]) -> None:
     help="The decisions JSON Lines of a past run over INPUT.",
 )
 @click.option("-o", "--output", "output", default="-", help="The 277CA (default: stdout).")
-@click.option("--control-state", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--control-state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file persisting the acknowledgments' control numbers between runs (the same "
+    "file as filter's --control-state, so rebuilt 277CAs never reuse a control number).",
+)
 @log_option
 def ack_command(
     input_path: str, decisions: Path, output: str, control_state: Path | None, log_format: str
@@ -265,21 +323,32 @@ def ack_command(
 
 
 class _DecisionTable:
-    """A text sink for decisions JSON Lines that prints them for an analyst, or as they are."""
+    """A text sink for decisions JSON Lines that prints them for an analyst, or as they are.
+
+    In the table, a line removed from an accepted claim (``--scope line``) is marked
+    ``[removed]``; claims no ruleset judged (``"ruleset": null``) are counted for the totals.
+    """
 
     def __init__(self, output_format: str) -> None:
         self.output_format = output_format
+        self.not_evaluated = 0
 
     def write(self, text: str) -> None:
         import json
 
+        from edi_gate.report.tallies import not_evaluated
+
         for raw in text.splitlines():
+            record = json.loads(raw)
+            self.not_evaluated += not_evaluated(record)
             if self.output_format == "json":
                 click.echo(raw)
                 continue
-            record = json.loads(raw)
+            accepted = record["decision"] == "accepted"
             codes = ", ".join(
-                f"{ln['line']}:{ln['procedure']}" + "".join(f"-{m}" for m in ln["modifiers"])
+                f"{ln['line']}:{ln['procedure']}"
+                + "".join(f"-{m}" for m in ln["modifiers"])
+                + (" [removed]" if accepted and ln["decision"] == "rejected" else "")
                 for ln in record["lines"]
             )
             click.echo(f"{record['claim']:<20} {record['decision']:<9} {codes}")
@@ -289,14 +358,14 @@ class _DecisionTable:
 
 
 @main.command("check")
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help="table: readable; json: the --decisions JSON Lines.",
+    help="table: readable, with totals after each input; json: the --decisions JSON Lines.",
 )
 @ruleset_option
 @roster_option
@@ -312,24 +381,33 @@ def check_command(
 ) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.pipeline.filter import FilterRun
+    from edi_gate.report.terminal import combine, render
 
     _setup_logging(log_format)
     engine = load_engine(ruleset, roster)
-    table = _DecisionTable(output_format)
     failed = False
+    parts = []
     for input_path in inputs:
         stream, name = _open_input(input_path)
+        table = _DecisionTable(output_format)
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
             summary = FilterRun(engine, scope=scope, decisions=table).run(stream, name)
-            logs.get_logger().info("check.summary", **summary.as_dict())
+            totals = _filter_totals(summary, engine, "check", table.not_evaluated)
+            parts.append(totals)
+            if output_format == "table":
+                click.echo("\n" + render(totals))
+            if not _console(log_format):
+                logs.get_logger().info("check.summary", **summary.as_dict())
         except X12Error as error:
             click.echo(f"edi-gate: {error}", err=True)
             failed = True
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+    if _console(log_format) and parts and (output_format == "json" or len(parts) > 1):
+        click.echo("\n" + render(combine("edi-gate check: all inputs", parts)), err=True, nl=False)
     if failed:
         sys.exit(EXIT_DATA)
 
@@ -386,11 +464,17 @@ def watch_command(
     scope: str,
     log_format: str,
 ) -> None:
-    """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
+    """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file.
+
+    With --once: process what is there, print a summary, and exit 65 when any file was
+    quarantined (unreadable X12, unknown sender, refused name), so a cron job can alert on it;
+    0 when every file was archived.
+    """
     import signal
 
     from edi_gate.pipeline.partners import load_partners
     from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.report.terminal import rule_summaries
     from edi_gate.rules.engine import Engine
 
     _setup_logging(log_format)
@@ -417,13 +501,85 @@ def watch_command(
         _fail(EXIT_CONFIG, f"configuration error: {error}")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: watcher.stop())
-    watcher.run(once=once)
+    started = time.perf_counter()
+    events = watcher.run(once=once)
+    if once:
+        summaries: dict[str, str] = {}
+        for engine in getattr(router, "_engines", {}).values():
+            summaries.update(rule_summaries(engine))
+        _watch_once_end(events, time.perf_counter() - started, log_format, summaries)
+
+
+def _watch_once_end(
+    events: list[dict], seconds: float, log_format: str, summaries: dict[str, str]
+) -> None:
+    """The summary of a `watch --once` pass, and exit 65 when it quarantined a file."""
+    from collections import Counter
+
+    from edi_gate.report.terminal import RunTotals, rule_rows
+
+    by_rule: Counter[str] = Counter()
+    for event in events:
+        by_rule.update(event.get("claims_by_rule", {}))
+
+    quarantined = [e for e in events if e.get("outcome") == "quarantined"]
+    fields = {
+        "files": len(events),
+        "archived": len(events) - len(quarantined),
+        "quarantined": len(quarantined),
+        "claims": sum(e.get("claims", 0) for e in events),
+        "accepted": sum(e.get("accepted", 0) for e in events),
+        "rejected": sum(e.get("rejected", 0) for e in events),
+        "claims_by_rule": dict(sorted(by_rule.items())),
+        "seconds": round(seconds, 3),
+    }
+    totals = RunTotals(
+        "edi-gate watch --once",
+        fields["claims"],
+        fields["accepted"],
+        fields["rejected"],
+        seconds=seconds,
+        rules=rule_rows(by_rule, None, summaries),
+        notes=[
+            ("files", f"{len(events):,}"),
+            ("archived", f"{fields['archived']:,}"),
+            ("quarantined", f"{len(quarantined):,}"),
+        ],
+    )
+    _end_of_run(log_format, "watch.summary", totals, fields)
+    if quarantined:
+        names = ", ".join(e["file"] for e in quarantined[:3]) + (
+            ", ..." if len(quarantined) > 3 else ""
+        )
+        _fail(EXIT_DATA, f"{len(quarantined)} file(s) quarantined: {names}")
 
 
 @main.command("replay")
 @click.argument("archives", nargs=-1, required=True, metavar="ARCHIVE...")
-@click.option("--out", required=True, type=dir_type, help="decisions.jsonl, summary.json/.txt.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=dir_type,
+    help="decisions.jsonl, summary.json/.txt (and changes.jsonl): a new or empty directory.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Reuse a non-empty --out: an earlier run's replay files there are removed first.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML report (charts, dollars at stake) to this file.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes deciding claims in parallel (local engine); the output does not depend on it.",
+)
 @click.option(
     "--engine",
     "engine_name",
@@ -454,6 +610,8 @@ def watch_command(
 def replay_command(
     archives: tuple[str, ...],
     out: Path,
+    force: bool,
+    report_path: Path | None,
     workers: int,
     engine_name: str,
     master: str,
@@ -466,8 +624,10 @@ def replay_command(
 ) -> None:
     """What would a ruleset have done? Files, directories, globs, .gz and .zip archives."""
     from edi_gate.pipeline import replay as rp
+    from edi_gate.pipeline.outdir import claim_output_dir
 
     _setup_logging(log_format)
+    started = time.perf_counter()
     roster_arg = str(roster) if roster else None
     if compare:
         spec = rp.EngineSpec(str(compare[0]), roster_arg)
@@ -478,6 +638,7 @@ def replay_command(
         for each in (spec, other):
             if each is not None:
                 rp._engine(each)  # fail fast, exit 2, before any worker starts
+        claim_output_dir(out, force=force)
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
     sources, missing = rp.expand_inputs(archives)
@@ -508,16 +669,51 @@ def replay_command(
         rp.replay_local(units, report, scope=scope, workers=workers)
     data = report.finish(extra)
     click.echo(rp.render_report(data), nl=False)
-    logs.get_logger().info(
+    if report_path is not None:
+        from edi_gate.report.html import write_report
+        from edi_gate.report.terminal import rule_summaries
+
+        with _exit_statuses():
+            write_report(report_path, data, rule_summaries(rp._engine(spec)))
+    _end_of_run(
+        log_format,
         "replay.summary",
-        files=data["files"],
-        files_read=data["files_read"],
-        claims=data["claims"],
-        errors=len(data["errors"]),
-        **data["by_decision"],
+        _replay_totals(data, rp._engine(spec), time.perf_counter() - started, rp.unit_sizes(units)),
+        {
+            "files": data["files"],
+            "files_read": data["files_read"],
+            "claims": data["claims"],
+            "errors": len(data["errors"]),
+            **data["by_decision"],
+        },
     )
     if not data["files_read"]:
         _fail(EXIT_DATA if sources else EXIT_CONFIG, "no input file could be read")
+
+
+def _replay_totals(data: dict, engine, seconds: float, sizes: list[int]):
+    from edi_gate.report.terminal import RunTotals, rule_rows, rule_summaries
+
+    money = data.get("dollars_at_stake", {})
+    return RunTotals(
+        f"edi-gate replay: {data['ruleset']}",
+        data["claims"],
+        data["by_decision"].get("accepted", 0),
+        data["by_decision"].get("rejected", 0),
+        not_evaluated=data.get("not_evaluated", 0),
+        lines_removed=data["lines_removed"],
+        seconds=seconds,
+        bytes_in=sum(sizes),
+        rules=rule_rows(
+            data.get("claims_by_rule", data["by_rule"]),
+            data.get("findings_by_rule"),
+            rule_summaries(engine),
+        ),
+        notes=[
+            ("files read", f"{data['files_read']:,} of {data['files']:,}"),
+            ("dollars at stake", f"${money.get('total', 0):,.2f}"),
+        ],
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

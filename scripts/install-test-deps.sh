@@ -9,6 +9,7 @@ missing=""
 command -v sftp >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 \
     || missing="$missing openssh-client"
 command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"  # replay --report test
 
 if [ -z "$missing" ]; then
     echo "install-test-deps: sshd, sftp and java present"

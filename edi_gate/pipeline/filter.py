@@ -91,7 +91,8 @@ class Summary:
     lines_removed: int = 0
     transactions: int = 0
     rejected_transactions: int = 0
-    by_rule: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[str] = field(default_factory=Counter)  # findings of each rule
+    claims_by_rule: Counter[str] = field(default_factory=Counter)  # claims with a finding of it
     bytes_in: int = 0
     bytes_out: int = 0
     seconds: float = 0.0
@@ -106,6 +107,7 @@ class Summary:
             "transactions": self.transactions,
             "rejected_transactions": self.rejected_transactions,
             "by_rule": dict(sorted(self.by_rule.items())),
+            "claims_by_rule": dict(sorted(self.claims_by_rule.items())),
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "seconds": round(self.seconds, 3),
@@ -174,6 +176,7 @@ def decision_json(claim: Claim, decision: Decision) -> str:
             f',"procedure":{_json_text(line.procedure)}'
             f',"modifiers":[{",".join([_json_text(m) for m in line.modifiers])}]'
             f',"units":{_UNITS.get(line.units)}'
+            f',"charge":"{line.charge}"'
             f',"place_of_service":{_json_text(line.place_of_service)}'
             f',"rendering_npi":{_json_text(rendering.npi)}'
             f',"rendering_loop":{_json_text(rendering.loop)}'
@@ -274,19 +277,23 @@ class _DecisionSpool(Spool):
 class _Tally:
     """Counts for one transaction set, merged into the summary once its SE is checked."""
 
-    __slots__ = ("claims", "accepted", "lines_removed", "by_rule")
+    __slots__ = ("claims", "accepted", "lines_removed", "by_rule", "claims_by_rule")
 
     def __init__(self) -> None:
         self.claims = self.accepted = self.lines_removed = 0
         self.by_rule: Counter[str] = Counter()
+        self.claims_by_rule: Counter[str] = Counter()
 
     def add(self, decision: Decision) -> None:
         self.claims += 1
         if decision.accepted:
             self.accepted += 1
             self.lines_removed += len(decision.rejected_lines)
-        for finding in decision.findings:
-            self.by_rule[finding.rule] += 1
+        findings = decision.findings
+        if findings:
+            for finding in findings:
+                self.by_rule[finding.rule] += 1
+            self.claims_by_rule.update({finding.rule for finding in findings})
 
     def merge_into(self, summary: Summary, sound: bool) -> None:
         summary.claims += self.claims
@@ -295,11 +302,13 @@ class _Tally:
             summary.rejected += self.claims - self.accepted
             summary.lines_removed += self.lines_removed
             summary.by_rule.update(self.by_rule)
+            summary.claims_by_rule.update(self.claims_by_rule)
         else:
             summary.rejected += self.claims
             summary.rejected_transactions += 1
             if self.claims:
                 summary.by_rule[SYNTAX_RULE] += self.claims
+                summary.claims_by_rule[SYNTAX_RULE] += self.claims
 
 
 @dataclass

@@ -45,6 +45,7 @@ from edi_gate.pipeline.filter import FilterRun, RuleEngine, decide
 from edi_gate.pipeline.isa import byte_ranges
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.pipeline.positions import shift_positions
+from edi_gate.report.tallies import CompareTallies, ReportTallies, named_lines
 from edi_gate.rules.findings import SYNTAX_RULE, Decision
 from edi_gate.x12.model import Claim
 
@@ -240,7 +241,9 @@ class Stats:
     by_rule: Counter[str] = field(default_factory=Counter)  # claims with a finding of the rule
     by_taxonomy: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
     by_month: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
-    rejected_codes: Counter[str] = field(default_factory=Counter)
+    rejected_codes: Counter[str] = field(default_factory=Counter)  # lines a finding names
+    report: ReportTallies = field(default_factory=ReportTallies)  # findings, dollars, providers
+    compare: CompareTallies = field(default_factory=CompareTallies)  # B's stats: A -> B changes
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one decision record (a line of :func:`edi_gate.pipeline.filter.decision_json`)."""
@@ -257,11 +260,14 @@ class Stats:
         month = (record.get("service_date") or "")[:7] or UNKNOWN
         self.by_month[month]["claims"] += 1
         self.by_month[month]["rejected"] += rejected
+        named = named_lines(record) if record["findings"] else ()
         for line in record["lines"]:
             if line["decision"] == "rejected":
-                self.rejected_codes[line["procedure"] or UNKNOWN] += 1
+                if line["line"] in named:
+                    self.rejected_codes[line["procedure"] or UNKNOWN] += 1
                 if not rejected:
                     self.lines_removed += 1
+        self.report.add(record)
 
     def merge(self, other: Stats) -> None:
         self.claims += other.claims
@@ -273,6 +279,8 @@ class Stats:
             for key, counts in theirs.items():
                 mine[key].update(counts)
         self.rejected_codes.update(other.rejected_codes)
+        self.report.merge(other.report)
+        self.compare.merge(other.compare)
 
     def as_dict(self) -> dict[str, Any]:
         def table(buckets: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
@@ -287,9 +295,11 @@ class Stats:
             "by_decision": dict(sorted(self.by_decision.items())),
             "lines_removed": self.lines_removed,
             "by_rule": dict(sorted(self.by_rule.items())),
+            "claims_by_rule": dict(sorted(self.by_rule.items())),
             "by_taxonomy": table(self.by_taxonomy),
             "by_month": table(self.by_month),
             "top_rejected_codes": [{"code": c, "lines": n} for c, n in top],
+            **self.report.as_dict(),
         }
 
 
@@ -454,6 +464,7 @@ class _UnitSink(io.TextIOBase):
         change = _change(record, other)
         if change is None:
             return
+        stats_b.compare.add(record, other)
         if self.changes is None:
             self.changes_path, self.changes = self._create("changes")
         self._put(self.changes, json.dumps(change, separators=(",", ":")).encode() + b"\n")
@@ -695,6 +706,7 @@ class Replay:
                 "b_summary": self.stats_b.as_dict(),
                 "changed_claims": self.changes,
                 "transitions": dict(sorted(self.transitions.items())),
+                **self.stats_b.compare.as_dict(),
             }
         return data
 
@@ -711,63 +723,11 @@ class Replay:
         return data
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:5.1f}%" if whole else "    -"
-
-
-def _stats_lines(stats: dict[str, Any]) -> list[str]:
-    claims = stats["claims"]
-    lines = [f"Claims: {claims}"]
-    for label, count in stats["by_decision"].items():
-        lines.append(f"  {label:<28} {count:>9}  {_percent(count, claims)}")
-    if stats["lines_removed"]:
-        lines.append(f"  lines removed (line scope)   {stats['lines_removed']:>9}")
-    lines.append("")
-    lines.append("Claims by rule:")
-    for rule, count in sorted(stats["by_rule"].items(), key=lambda kv: (-kv[1], kv[0])):
-        lines.append(f"  {rule:<28} {count:>9}  {_percent(count, claims)}")
-    for title, key in (
-        ("rendering specialty (taxonomy)", "by_taxonomy"),
-        ("month of service", "by_month"),
-    ):
-        lines.append("")
-        lines.append(f"Claims by {title}:")
-        lines.append(f"  {'':<28} {'claims':>9} {'rejected':>9}")
-        for name, counts in stats[key].items():
-            lines.append(
-                f"  {name:<28} {counts['claims']:>9} {counts['rejected']:>9}  "
-                f"{_percent(counts['rejected'], counts['claims'])}"
-            )
-    lines.append("")
-    lines.append("Top rejected procedure codes (lines):")
-    for row in stats["top_rejected_codes"]:
-        lines.append(f"  {row['code']:<28} {row['lines']:>9}")
-    return lines
-
-
 def render_report(data: dict[str, Any]) -> str:
-    """The readable summary (the same numbers as summary.json)."""
-    lines = [
-        f"edi-gate replay: {data['ruleset']}",
-        f"Files: {data['files']} ({data['files_read']} read, {len(data['errors'])} errors)",
-        "",
-        *_stats_lines(data),
-    ]
-    if "compare" in data:
-        compare = data["compare"]
-        lines += [
-            "",
-            f"Compare: A = {compare['a']}, B = {compare['b']}",
-            f"Claims whose decision changes: {compare['changed_claims']}",
-        ]
-        for transition, count in compare["transitions"].items():
-            lines.append(f"  {transition:<28} {count:>9}")
-        lines += ["", "Under B:", *("  " + line for line in _stats_lines(compare["b_summary"]))]
-    if data["errors"]:
-        lines += ["", "Errors:"]
-        for error in data["errors"]:
-            lines.append(f"  {error['source']}: {error['error']}")
-    return "\n".join(lines) + "\n"
+    """The readable summary (the same numbers as summary.json): see edi_gate.report.text."""
+    from edi_gate.report.text import render_replay
+
+    return render_replay(data)
 
 
 ProgressCallback = Callable[[UnitResult], None]

@@ -660,6 +660,7 @@ class Watcher:
             "claims": summary.claims if summary else 0,
             "accepted": summary.accepted if summary else 0,
             "rejected": summary.rejected if summary else 0,
+            "claims_by_rule": dict(sorted(summary.claims_by_rule.items())) if summary else {},
             "seconds": round(time.perf_counter() - started, 3),
         }
         if reason is not None:

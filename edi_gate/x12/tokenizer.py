@@ -151,9 +151,21 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
     return Delimiters(element, component, terminator, repetition)
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """A byte-order mark, or every other byte NUL (ASCII text in UTF-16): not just any NUL."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if len(head) < 4:
+        return False
+    return head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2])
+
+
 def _describe_garbage(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:16]:
+    head = data[:16]
+    if _looks_utf16(head):
         return "input looks UTF-16 encoded (NUL bytes); X12 must be an 8-bit encoding"
+    if b"\x00" in head:
+        return "input is binary data (NUL bytes), not an X12 interchange"
     shown = data[:8].decode("latin-1", "replace")  # a few bytes: enough to tell, too few to leak
     return f"expected an ISA interchange header, found {shown!r}..."
 

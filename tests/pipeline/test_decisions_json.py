@@ -46,6 +46,7 @@ def reference_record(claim: Claim, decision) -> dict[str, object]:
                 "procedure": line.procedure,
                 "modifiers": list(line.modifiers),
                 "units": number(line.units),
+                "charge": str(line.charge),  # SV102, for replay's dollars at stake
                 "place_of_service": line.place_of_service,
                 "rendering_npi": line.rendering.npi,
                 "rendering_loop": line.rendering.loop,
