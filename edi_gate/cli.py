@@ -52,6 +52,47 @@ log_option = click.option(
 )
 
 
+# -- state: control numbers and the duplicate record (edi_gate.state) ---------------------------
+
+
+def _window(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from edi_gate.state.record import parse_window
+
+    try:
+        return parse_window(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where control numbers and the duplicate record live, shared by every edi-gate process "
+    "(default: $XDG_STATE_HOME/edi-gate, else ~/.local/state/edi-gate).",
+)
+duplicate_window_option = click.option(
+    "--duplicate-window",
+    default="90d",
+    show_default=True,
+    callback=_window,
+    help="Refuse an interchange already accepted from the same sender (ISA05/06 + ISA13) "
+    "within this time (90d, 12h, 3600s), with a TA1 R/025; 0 turns the check off.",
+)
+require_ruleset_option = click.option(
+    "--require-ruleset",
+    is_flag=True,
+    help="Reject a claim no ruleset is in force for (NO-RULESET, 277CA A3:187) instead of "
+    "accepting it unjudged.",
+)
+
+
+def _state_store(state_dir: Path | None):
+    from edi_gate.state.paths import database_path
+    from edi_gate.state.store import StateStore
+
+    return StateStore(database_path(state_dir))
+
+
 def _setup_logging(log_format: str) -> None:
     logs.configure(json_lines=None if log_format == "auto" else log_format == "json")
 
@@ -133,6 +174,9 @@ def main() -> None:
     help="What a transaction set with syntax errors takes down: its own claims, or every claim "
     "of its interchange.",
 )
+@state_dir_option
+@duplicate_window_option
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -149,6 +193,9 @@ def filter_command(
     scope: str,
     log_format: str,
     reject: str,
+    state_dir: Path | None,
+    duplicate_window: float,
+    require_ruleset: bool,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
@@ -156,13 +203,26 @@ def filter_command(
     _setup_logging(log_format)
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
-        output=output, acks=acks, ack999=ack999, decisions=decisions, control_state=control_state
+        output=output,
+        acks=acks,
+        ack999=ack999,
+        decisions=decisions,
+        control_state=control_state,
+        state=_state_store(state_dir),
+        duplicate_window=duplicate_window,
     )
     stream, name = _open_input(input_path)
     try:
         with _exit_statuses():
             summary = run_filter_file(
-                stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
+                stream,
+                name,
+                engine,
+                targets,
+                scope=scope,
+                reject=reject,
+                require_ruleset=require_ruleset,
+                now=datetime.now(UTC),
             )
     finally:
         if stream is not sys.stdin.buffer:
@@ -238,21 +298,33 @@ def rules_lint(paths: tuple[Path, ...]) -> None:
     help="The decisions JSON Lines of a past run over INPUT.",
 )
 @click.option("-o", "--output", "output", default="-", help="The 277CA (default: stdout).")
-@click.option("--control-state", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--control-state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file of control numbers (default: the state database, see --state-dir).",
+)
+@state_dir_option
 @log_option
 def ack_command(
-    input_path: str, decisions: Path, output: str, control_state: Path | None, log_format: str
+    input_path: str,
+    decisions: Path,
+    output: str,
+    control_state: Path | None,
+    state_dir: Path | None,
+    log_format: str,
 ) -> None:
     """Build the 277CA for INPUT from a decisions file (for replays)."""
     from edi_gate.acks.ca277 import build_277_from_decisions
-    from edi_gate.acks.state import ControlNumbers
     from edi_gate.pipeline.outputs import OutputSet
+    from edi_gate.pipeline.run import FilterTargets
 
     _setup_logging(log_format)
     if input_path == "-":
         raise click.UsageError("ack reads INPUT twice: give a path, not '-'")
     _open_input(input_path)[0].close()  # a missing or unreadable INPUT: exit 66, said plainly
-    control = ControlNumbers(state_path=control_state)
+    control = FilterTargets(
+        control_state=control_state, state=_state_store(state_dir)
+    ).control_numbers()
     with _exit_statuses(), OutputSet() as outputs:
         count = build_277_from_decisions(
             input_path,
@@ -298,6 +370,7 @@ class _DecisionTable:
     show_default=True,
     help="table: readable; json: the --decisions JSON Lines.",
 )
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -309,6 +382,7 @@ def check_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    require_ruleset: bool,
 ) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.pipeline.filter import FilterRun
@@ -322,7 +396,8 @@ def check_command(
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
-            summary = FilterRun(engine, scope=scope, decisions=table).run(stream, name)
+            run = FilterRun(engine, scope=scope, decisions=table, require_ruleset=require_ruleset)
+            summary = run.run(stream, name)
             logs.get_logger().info("check.summary", **summary.as_dict())
         except X12Error as error:
             click.echo(f"edi-gate: {error}", err=True)

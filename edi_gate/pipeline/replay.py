@@ -336,6 +336,10 @@ class _PairEngine:
         self.b_decisions[claim.ordinal] = decide(claim, self.b.evaluate(claim), self.scope)
         return self.a.evaluate(claim)
 
+    def ruleset_id(self, claim: Claim) -> str | None:
+        ruleset_of = getattr(self.a, "ruleset_id", None)
+        return ruleset_of(claim) if ruleset_of is not None else None
+
 
 def _rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
     """Ruleset B's record for a claim, from ruleset A's record and B's decision."""
