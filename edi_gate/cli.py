@@ -72,11 +72,12 @@ state_dir_option = click.option(
 )
 duplicate_window_option = click.option(
     "--duplicate-window",
-    default="90d",
+    default="0",
     show_default=True,
     callback=_window,
     help="Refuse an interchange already accepted from the same sender (ISA05/06 + ISA13) "
-    "within this time (90d, 12h, 3600s), with a TA1 R/025; 0 turns the check off.",
+    "within this time (e.g. 90d, 12h, 3600s) with a TA1 R/025, forwarding nothing of it; "
+    "0: no duplicate check.",
 )
 require_ruleset_option = click.option(
     "--require-ruleset",
@@ -437,8 +438,11 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @click.option(
     "--control-state",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Acknowledgment control numbers (default: WORK/control-numbers.json).",
+    help="JSON file of acknowledgment control numbers (default: the state database).",
 )
+@state_dir_option
+@duplicate_window_option
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -460,6 +464,9 @@ def watch_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    state_dir: Path | None,
+    duplicate_window: float,
+    require_ruleset: bool,
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
     import signal
@@ -481,6 +488,9 @@ def watch_command(
         interval=interval,
         scope=scope,
         control_state=control_state,
+        state_dir=state_dir,
+        duplicate_window=duplicate_window,
+        require_ruleset=require_ruleset,
     )
     try:
         book = load_partners(partners) if partners is not None else None

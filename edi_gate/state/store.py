@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,13 +56,14 @@ class StateStore:
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = Path(path)
         self.timeout = timeout
-        self._connection: sqlite3.Connection | None = None
-        self._pid = -1
+        self._local = threading.local()
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close this thread's connection (others close when their thread's objects go)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+        self._local.db = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -85,17 +87,18 @@ class StateStore:
             raise self._error(error) from None
 
     def connect(self) -> sqlite3.Connection:
-        """The connection of this process (a forked child opens its own: SQLite connections must
-        not cross a fork)."""
-        if self._connection is not None and self._pid == os.getpid():
-            return self._connection
-        self._connection = None
+        """The connection of this thread and process: SQLite connections must not cross a fork,
+        and Python's are bound to the thread that opened them."""
+        local = self._local
+        if getattr(local, "db", None) is not None and local.pid == os.getpid():
+            return local.db
         try:
-            self._connection = self._open()
+            local.db = self._open()
         except sqlite3.Error as error:
+            local.db = None
             raise self._error(error) from None
-        self._pid = os.getpid()
-        return self._connection
+        local.pid = os.getpid()
+        return local.db
 
     def _open(self) -> sqlite3.Connection:
         _private_dir(self.path.parent)

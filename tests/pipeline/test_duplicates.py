@@ -1,0 +1,203 @@
+"""Exactly once across runs and processes (issue 13 items 11-12, issue 14 item 10).
+
+The state database (edi_gate.state) in the user's state directory, shared by every process:
+an interchange re-sent by the same sender (ISA05/06 + ISA13) is refused with a TA1 R/025 and
+nothing of it is forwarded, decided or acknowledged otherwise; control numbers go on from run to
+run and never repeat, whichever process draws them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import count_clm
+from tests.pipeline.support import DEMO, EDI_GATE, demo_variant
+
+
+def filter_run(source: Path, out: Path, *extra: str, state: Path | None = None):
+    """``edi-gate filter`` with every output under ``out`` (NAME.837/.277/.999/.jsonl)."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(EDI_GATE),
+        "filter",
+        str(source),
+        "-o",
+        str(out / "filtered.837"),
+        "--acks",
+        str(out / "acks.277"),
+        "--ack999",
+        str(out / "acks.999"),
+        "--decisions",
+        str(out / "decisions.jsonl"),
+        "--log-format",
+        "json",
+        "--duplicate-window",
+        "90d",
+        *extra,
+    ]
+    if state is not None:
+        command += ["--state-dir", str(state)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def clms(path: Path) -> int:
+    data = path.read_bytes()
+    return count_clm(data) if data else 0
+
+
+def summary_of(result) -> dict:
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    return next(e for e in events if e["event"] == "filter.summary")
+
+
+def isa13s(data: bytes) -> list[str]:
+    return re.findall(rb"ISA\*(?:[^*]*\*){12}(\d{9})\*", data)
+
+
+def test_resending_a_file_gives_ta1_025_and_forwards_nothing(tmp_path: Path) -> None:
+    first = filter_run(DEMO, tmp_path / "first")
+    assert first.returncode == 0, first.stderr
+    assert count_clm((tmp_path / "first" / "filtered.837").read_bytes()) > 0
+
+    again = filter_run(DEMO, tmp_path / "again")  # a new process: the record is on disk
+    assert again.returncode == 0, again.stderr
+    out = tmp_path / "again"
+    assert (out / "filtered.837").read_bytes() == b""
+    assert (out / "decisions.jsonl").read_text() == ""
+    assert (out / "acks.277").read_bytes() == b""
+    ack = (out / "acks.999").read_text()
+    assert "TA1*000000101*250310*0900*R*025~" in ack
+    summary = summary_of(again)
+    assert summary["claims"] == 0 and summary["duplicate_interchanges"] == 1
+    assert summary["duplicate_interchange_claims"] == count_clm(DEMO.read_bytes())
+    # the refusal's TA1 took a new interchange number: no ISA13 was sent twice
+    sent = isa13s((tmp_path / "first" / "acks.277").read_bytes())
+    sent += isa13s((tmp_path / "first" / "acks.999").read_bytes()) + isa13s(ack.encode())
+    assert len(sent) == len(set(sent)) >= 3
+
+
+def test_another_sender_or_control_number_is_not_a_duplicate(tmp_path: Path) -> None:
+    assert filter_run(DEMO, tmp_path / "a").returncode == 0
+    other_sender = tmp_path / "other.837"
+    other_sender.write_bytes(demo_variant("OTH", sender="OTHERSUB"))
+    new_number = tmp_path / "renumbered.837"
+    new_number.write_bytes(DEMO.read_bytes().replace(b"*000000101*", b"*000000102*"))
+    new_number.write_bytes(new_number.read_bytes().replace(b"IEA*1*000000101", b"IEA*1*000000102"))
+    for source, out in ((other_sender, "b"), (new_number, "c")):
+        result = filter_run(source, tmp_path / out)
+        assert result.returncode == 0, result.stderr
+        assert summary_of(result)["duplicate_interchanges"] == 0
+        assert count_clm((tmp_path / out / "filtered.837").read_bytes()) > 0
+
+
+def test_only_the_repeated_interchange_of_a_file_is_refused(tmp_path: Path) -> None:
+    fresh = DEMO.read_bytes().replace(b"*000000101*", b"*000000555*")
+    fresh = fresh.replace(b"IEA*1*000000101", b"IEA*1*000000555").replace(b"CLM*DEMO-", b"CLM*NEW-")
+    two = tmp_path / "two.837"
+    two.write_bytes(DEMO.read_bytes() + fresh)
+    assert filter_run(DEMO, tmp_path / "a").returncode == 0
+    result = filter_run(two, tmp_path / "b")
+    assert result.returncode == 0, result.stderr
+    forwarded = (tmp_path / "b" / "filtered.837").read_bytes()
+    assert b"CLM*NEW-" in forwarded and b"CLM*DEMO-" not in forwarded
+    decisions = (tmp_path / "b" / "decisions.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in decisions]
+    assert {r["interchange"] for r in records} == {"000000555"}
+    assert "TA1*000000101*250310*0900*R*025~" in (tmp_path / "b" / "acks.999").read_text()
+
+
+def test_a_failed_run_records_nothing(tmp_path: Path) -> None:
+    """A run that fails (unreadable X12, exit 65) forwards nothing and must not make the
+    corrected re-send a duplicate."""
+    broken = tmp_path / "broken.837"
+    data = DEMO.read_bytes()
+    broken.write_bytes(data[: data.index(b"CLM*DEMO-003")] + b"ISA*broken~")
+    assert filter_run(broken, tmp_path / "a").returncode == 65
+    result = filter_run(DEMO, tmp_path / "b")
+    assert result.returncode == 0 and summary_of(result)["duplicate_interchanges"] == 0
+
+
+def test_window_zero_turns_the_check_off(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        result = filter_run(DEMO, tmp_path / out, "--duplicate-window", "0")
+        assert result.returncode == 0, result.stderr
+        assert count_clm((tmp_path / out / "filtered.837").read_bytes()) > 0
+
+
+def test_bad_window_is_a_usage_error(tmp_path: Path) -> None:
+    result = filter_run(DEMO, tmp_path / "a", "--duplicate-window", "soon")
+    assert result.returncode == 2 and "not a duration" in result.stderr
+
+
+def test_two_filters_racing_on_one_file_exactly_one_forwards(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    processes = []
+    for index in range(4):
+        out = tmp_path / f"run{index}"
+        out.mkdir()
+        command = [str(EDI_GATE), "filter", str(DEMO), "-o", str(out / "filtered.837")]
+        command += ["--ack999", str(out / "acks.999"), "--state-dir", str(state)]
+        command += ["--duplicate-window", "90d"]
+        processes.append(subprocess.Popen(command, stderr=subprocess.DEVNULL))
+    assert [p.wait(timeout=120) for p in processes] == [0] * 4
+    forwarded = [clms(tmp_path / f"run{i}" / "filtered.837") for i in range(4)]
+    assert forwarded.count(0) == 3 and max(forwarded) == count_clm(DEMO.read_bytes()) - 4
+    refusals = [(tmp_path / f"run{i}" / "acks.999").read_text() for i in range(4)]
+    assert sum("*R*025~" in text for text in refusals) == 3
+
+
+@pytest.mark.parametrize("kind", ["json", "sqlite"])
+def test_corrupt_state_is_a_one_line_config_error(tmp_path: Path, kind: str) -> None:
+    if kind == "json":
+        state = tmp_path / "control.json"
+        state.write_text("{not json")
+        extra = ["--control-state", str(state)]
+    else:
+        state = tmp_path / "state"
+        state.mkdir()
+        (state / "edi-gate.sqlite3").write_bytes(b"this is no database\n" * 50)
+        extra = ["--state-dir", str(state)]
+    result = filter_run(DEMO, tmp_path / "out", *extra)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert len(lines) == 1 and lines[0].startswith("edi-gate: configuration error: ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "filtered.837").exists()
+
+
+def test_control_numbers_persist_by_default_in_the_state_directory(tmp_path: Path) -> None:
+    """No --control-state: the second run goes on from the first (XDG_STATE_HOME per test)."""
+    for out in ("a", "b"):
+        result = filter_run(DEMO, tmp_path / out, "--duplicate-window", "0")
+        assert result.returncode == 0, result.stderr
+    first = [
+        int(n)
+        for ack in ("acks.277", "acks.999")
+        for n in isa13s((tmp_path / "a" / ack).read_bytes())
+    ]
+    second = [
+        int(n)
+        for ack in ("acks.277", "acks.999")
+        for n in isa13s((tmp_path / "b" / ack).read_bytes())
+    ]
+    assert sorted(first) == [1, 2] and sorted(second) == [3, 4]
+    assert (Path(os.environ["XDG_STATE_HOME"]) / "edi-gate" / "edi-gate.sqlite3").exists()
+
+
+def test_ack_command_draws_from_the_same_authority(tmp_path: Path) -> None:
+    result = filter_run(DEMO, tmp_path / "a")
+    assert result.returncode == 0
+    ack = subprocess.run(
+        [str(EDI_GATE), "ack", str(DEMO), "--decisions", str(tmp_path / "a" / "decisions.jsonl")],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert ack.returncode == 0, ack.stderr
+    assert isa13s(ack.stdout) == [b"000000003"]  # after the filter's 277CA and 999
