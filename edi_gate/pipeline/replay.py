@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import FilterRun, RuleEngine, decide
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, decide
 from edi_gate.pipeline.isa import byte_ranges
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.pipeline.positions import shift_positions
@@ -241,6 +241,14 @@ class Stats:
     by_taxonomy: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
     by_month: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(_bucket))
     rejected_codes: Counter[str] = field(default_factory=Counter)
+    # Claims no rule looked at and sets passed through unjudged, by reason (the filter's
+    # Summary, see edi_gate.pipeline.accounting).
+    not_evaluated: Counter[str] = field(default_factory=Counter)
+    passed_through: Counter[str] = field(default_factory=Counter)
+
+    def count_unjudged(self, summary: Summary) -> None:
+        self.not_evaluated.update(summary.not_evaluated)
+        self.passed_through.update(summary.passed_through)
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one decision record (a line of :func:`edi_gate.pipeline.filter.decision_json`)."""
@@ -273,6 +281,8 @@ class Stats:
             for key, counts in theirs.items():
                 mine[key].update(counts)
         self.rejected_codes.update(other.rejected_codes)
+        self.not_evaluated.update(other.not_evaluated)
+        self.passed_through.update(other.passed_through)
 
     def as_dict(self) -> dict[str, Any]:
         def table(buckets: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
@@ -290,6 +300,8 @@ class Stats:
             "by_taxonomy": table(self.by_taxonomy),
             "by_month": table(self.by_month),
             "top_rejected_codes": [{"code": c, "lines": n} for c, n in top],
+            "not_evaluated": dict(sorted(self.not_evaluated.items())),
+            "passed_through": dict(sorted(self.passed_through.items())),
         }
 
 
@@ -517,8 +529,10 @@ def process_unit(
     sink = _UnitSink(spool if spool is not None else tempfile.gettempdir(), unit.index, pair)
     try:
         with unit.open() as stream:
-            FilterRun(pair or engine_a, scope=scope, decisions=sink).run(stream, unit.source.name)
+            run = FilterRun(pair or engine_a, scope=scope, decisions=sink)
+            summary = run.run(stream, unit.source.name)
         sink.finish(result)
+        result.stats.count_unjudged(summary)
     except SpoolWriteError:
         sink.discard()
         raise
@@ -746,6 +760,13 @@ def _stats_lines(stats: dict[str, Any]) -> list[str]:
     lines.append("Top rejected procedure codes (lines):")
     for row in stats["top_rejected_codes"]:
         lines.append(f"  {row['code']:<28} {row['lines']:>9}")
+    for title, key in (
+        ("Claims not evaluated (no rule looked at them)", "not_evaluated"),
+        ("Transaction sets passed through unjudged", "passed_through"),
+    ):
+        if stats.get(key):
+            lines += ["", f"{title}:"]
+            lines += [f"  {reason:<28} {count:>9}" for reason, count in stats[key].items()]
     return lines
 
 

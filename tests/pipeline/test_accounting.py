@@ -156,3 +156,25 @@ def test_check_summary_counts_not_evaluated(tmp_path: Path) -> None:
     events = [json.loads(x) for x in result.stderr.splitlines() if x.startswith("{")]
     (event,) = [e for e in events if e["event"] == "check.summary"]
     assert event["not_evaluated"] == {"no ruleset in force": CLAIMS}
+
+
+def test_replay_summary_counts_not_evaluated_and_passed_through(tmp_path: Path) -> None:
+    old, i837 = tmp_path / "old.837", tmp_path / "institutional.837"
+    old.write_bytes(dated_2019())
+    i837.write_bytes(variant(b"005010X223A2", b"005010X223A2"))
+    out = tmp_path / "replay"
+    result = subprocess.run(
+        [str(EDI_GATE), "replay", str(old), str(i837), str(DEMO), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "summary.json").read_text())
+    assert data["not_evaluated"] == {"837I": CLAIMS, "no ruleset in force": CLAIMS}
+    assert data["passed_through"] == {"837I": 1}
+    assert data["claims"] == 2 * CLAIMS  # the 837I's claims are not decided, only counted
+    text = (out / "summary.txt").read_text()
+    assert "Claims not evaluated" in text and "no ruleset in force" in text
+    records = [json.loads(line) for line in (out / "decisions.jsonl").read_text().splitlines()]
+    assert sorted({str(r["ruleset"]) for r in records}) == ["None", "imaging-2024.05"]

@@ -201,3 +201,58 @@ def test_ack_command_draws_from_the_same_authority(tmp_path: Path) -> None:
     )
     assert ack.returncode == 0, ack.stderr
     assert isa13s(ack.stdout) == [b"000000003"]  # after the filter's 277CA and 999
+
+
+def watch_once(root: Path, work: str, *extra: str, state: Path) -> subprocess.Popen:
+    directories = {name: root / name for name in ("out", "acks", "archive", "quarantine")}
+    for directory in directories.values():
+        directory.mkdir(parents=True, exist_ok=True)
+    command = [str(EDI_GATE), "watch", str(root / "inbox")]
+    for name, directory in directories.items():
+        command += [f"--{name}", str(directory)]
+    command += ["--work", str(root.parent / work), "--once", "--settle", "0"]
+    command += ["--state-dir", str(state), "--log-format", "json", *extra]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_watchers_share_one_authority_and_one_record(tmp_path: Path) -> None:
+    """Issue 14 item 10: two watchers (different --work) on inboxes that both receive the same
+    interchange, and a batch of distinct ones: each distinct interchange is accepted once, the
+    repeated one exactly once, and no ISA13 is ever sent twice."""
+    state = tmp_path / "state"
+    roots = [tmp_path / "a", tmp_path / "b"]
+    batch = 6
+    for index, root in enumerate(roots):
+        (root / "inbox").mkdir(parents=True)
+        (root / "inbox" / "same.837").write_bytes(DEMO.read_bytes())
+        for number in range(batch):  # distinct interchanges: ISA13 and claim ids per file
+            control = f"{700 + index * batch + number:09d}".encode()
+            data = demo_variant(f"W{index}{number}").replace(b"*000000101*", b"*" + control + b"*")
+            data = data.replace(b"IEA*1*000000101", b"IEA*1*" + control)
+            (root / "inbox" / f"f{number}.837").write_bytes(data)
+    watchers = [watch_once(root, f"work-{root.name}", "--duplicate-window", "90d", state=state)
+                for root in roots]  # fmt: skip
+    for watcher in watchers:
+        _, stderr = watcher.communicate(timeout=180)
+        assert watcher.returncode == 0, stderr
+    forwarded = {
+        root.name: {p.name: clms(p) for p in (root / "out").glob("*.filtered.837")}
+        for root in roots
+    }
+    same = [forwarded[root.name]["same.837.filtered.837"] for root in roots]
+    assert sorted(same) == [0, count_clm(DEMO.read_bytes()) - 4]  # accepted by exactly one
+    for root in roots:  # the distinct files were all forwarded
+        assert all(forwarded[root.name][f"f{n}.837.filtered.837"] > 0 for n in range(batch))
+    refusals = [p.read_text() for root in roots for p in (root / "acks").glob("*.999")]
+    assert sum("TA1*000000101*250310*0900*R*025~" in text for text in refusals) == 1
+    sent = [n for root in roots for p in (root / "acks").iterdir() for n in isa13s(p.read_bytes())]
+    # a 277CA and a 999 per file, but the refused one: its TA1 alone
+    assert len(sent) == len(set(sent)) == 2 * 2 * (batch + 1) - 1
+
+    # A restart (a new watcher, a new work area) keeps the record: the re-sent file is refused.
+    (roots[0] / "inbox" / "again.837").write_bytes(DEMO.read_bytes())
+    again = watch_once(roots[0], "work-c", "--duplicate-window", "90d", state=state)
+    _, stderr = again.communicate(timeout=180)
+    assert again.returncode == 0, stderr
+    assert clms(roots[0] / "out" / "again.837.filtered.837") == 0
+    assert "*R*025~" in (roots[0] / "acks" / "again.837.999").read_text()
