@@ -79,6 +79,14 @@ duplicate_window_option = click.option(
     "within this time (e.g. 90d, 12h, 3600s) with a TA1 R/025, forwarding nothing of it; "
     "0: no duplicate check.",
 )
+duplicate_claims_option = click.option(
+    "--duplicate-claims",
+    type=click.Choice(["off", "reject"]),
+    default="off",
+    show_default=True,
+    help="reject: a claim with the billing NPI, CLM01, service dates and charge of one accepted "
+    "within --duplicate-window is rejected (DUPLICATE-CLAIM, 277CA A3:78).",
+)
 require_ruleset_option = click.option(
     "--require-ruleset",
     is_flag=True,
@@ -177,6 +185,7 @@ def main() -> None:
 )
 @state_dir_option
 @duplicate_window_option
+@duplicate_claims_option
 @require_ruleset_option
 @ruleset_option
 @roster_option
@@ -196,12 +205,15 @@ def filter_command(
     reject: str,
     state_dir: Path | None,
     duplicate_window: float,
+    duplicate_claims: str,
     require_ruleset: bool,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
 
     _setup_logging(log_format)
+    if duplicate_claims == "reject" and not duplicate_window:
+        raise click.UsageError("--duplicate-claims reject needs a --duplicate-window (e.g. 90d)")
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
         output=output,
@@ -211,6 +223,7 @@ def filter_command(
         control_state=control_state,
         state=_state_store(state_dir),
         duplicate_window=duplicate_window,
+        duplicate_claims=duplicate_claims == "reject",
     )
     stream, name = _open_input(input_path)
     try:
@@ -442,6 +455,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 )
 @state_dir_option
 @duplicate_window_option
+@duplicate_claims_option
 @require_ruleset_option
 @ruleset_option
 @roster_option
@@ -466,6 +480,7 @@ def watch_command(
     log_format: str,
     state_dir: Path | None,
     duplicate_window: float,
+    duplicate_claims: str,
     require_ruleset: bool,
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
@@ -490,6 +505,7 @@ def watch_command(
         control_state=control_state,
         state_dir=state_dir,
         duplicate_window=duplicate_window,
+        duplicate_claims=duplicate_claims == "reject",
         require_ruleset=require_ruleset,
     )
     try:

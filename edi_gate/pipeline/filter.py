@@ -88,6 +88,14 @@ class RefusedInterchange:
     reason: str
 
 
+class ClaimChecker(Protocol):
+    """The duplicate-claim check (edi_gate.state.record.DuplicateClaims)."""
+
+    def finding(self, claim: Claim) -> Finding | None: ...
+    def accepted(self, claim: Claim) -> None: ...
+    def end_set(self, sound: bool) -> None: ...
+
+
 class DecisionSink(Protocol):
     """Where --decisions JSON lines go: a text file, or replay's and check's own collectors."""
 
@@ -359,6 +367,8 @@ class FilterRun:
     refused: list[RefusedInterchange] = field(default_factory=list)
     # --require-ruleset: a claim no ruleset covers is rejected (NO-RULESET), not passed unjudged.
     require_ruleset: bool = False
+    # --duplicate-claims reject: a claim accepted before (edi_gate.state) is rejected.
+    duplicate_claims: ClaimChecker | None = None
 
     def run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
@@ -394,8 +404,10 @@ class FilterRun:
                     start_day = event.service_dates[0]
                     finding = no_ruleset_finding(start_day.isoformat() if start_day else "")
                     decision = Decision(False, [finding])
-                else:
+                elif self.duplicate_claims is None:
                     decision = decide(event, evaluate(event), scope)
+                else:
+                    decision = self._decide_once(event, scope)
                 if writer is not None:
                     writer.claim(event, decision.accepted, decision.rejected_lines)
                 if acks is not None:
@@ -439,6 +451,8 @@ class FilterRun:
                     issues = event.issues if start.claims else []
                     ack999.transaction(st.element(1), st.element(2), version, issues)
                 if start.claims:
+                    if self.duplicate_claims is not None:
+                        self.duplicate_claims.end_set(sound)
                     override = None if sound else syntax_findings(event.issues)
                     tally.merge_into(summary, sound)
                     if acks is not None:
@@ -495,6 +509,20 @@ class FilterRun:
         summary.bytes_out = writer.bytes_written if writer is not None else 0
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _decide_once(self, claim: Claim, scope: str) -> Decision:
+        """The decision with the duplicate-claim check: a duplicate is rejected (with whatever
+        the rules say too); an accepted claim is remembered once its set proves sound."""
+        checker = self.duplicate_claims
+        assert checker is not None
+        findings = self.engine.evaluate(claim)
+        duplicate = checker.finding(claim)
+        if duplicate is not None:
+            findings = [duplicate, *findings]
+        decision = decide(claim, findings, scope)
+        if decision.accepted:
+            checker.accepted(claim)
+        return decision
 
     def _admitted(self, events: Iterable[object], summary: Summary) -> Iterator[object]:
         """``events`` without the interchanges ``admit`` refuses: each becomes one

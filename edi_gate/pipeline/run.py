@@ -17,7 +17,7 @@ from edi_gate.errors import X12Error
 from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, prescan
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.state.control import SharedControlNumbers
-from edi_gate.state.record import InterchangeRecord, admit_with
+from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
 from edi_gate.state.store import StateStore
 
 # TA105 note 025: "Duplicate Interchange Control Number" (X12 element I18).
@@ -40,6 +40,7 @@ class FilterTargets:
     state: StateStore | None = None
     duplicate_window: float = 0.0
     owner: str | None = None
+    duplicate_claims: bool = False  # also reject claims accepted before (same window)
 
     def control_numbers(self) -> ControlNumbers:
         """The acknowledgments' control numbers: the --control-state file, else the state
@@ -52,6 +53,11 @@ class FilterTargets:
         if self.state is None or self.duplicate_window <= 0:
             return None
         return InterchangeRecord(self.state, window=self.duplicate_window, owner=self.owner)
+
+    def claim_check(self) -> DuplicateClaims | None:
+        if self.state is None or self.duplicate_window <= 0 or not self.duplicate_claims:
+            return None
+        return DuplicateClaims(ClaimRecord(self.state, window=self.duplicate_window))
 
 
 def run_filter_file(
@@ -76,6 +82,7 @@ def run_filter_file(
     """
     outputs = OutputSet()
     record = targets.interchange_record()
+    claims = targets.claim_check()
     rejected_interchanges: dict[int, str] = {}
     try:
         if reject == "interchange":
@@ -102,6 +109,7 @@ def run_filter_file(
             rejected_interchanges=rejected_interchanges,
             admit=admit_with(record) if record is not None else None,
             require_ruleset=require_ruleset,
+            duplicate_claims=claims,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -120,29 +128,36 @@ def run_filter_file(
                     now=now,
                 )
     except X12Error as error:
-        if record is not None:
-            record.release()
+        _release(record, claims)
         outputs.abort()
         if targets.ack999:
             _write_interchange_ack(error, targets, now)
         raise
     except BaseException as error:
-        if record is not None:
-            record.release()
+        _release(record, claims)
         _name_outputs(error, outputs)
         outputs.abort()
         raise
     try:
         outputs.commit()
     except BaseException as error:  # disk full at flush/fsync: no output appears at all
-        if record is not None:
-            record.release()
+        _release(record, claims)
         _name_outputs(error, outputs)
         outputs.abort()
         raise
     if record is not None:
         record.commit()
+    if claims is not None:
+        claims.record.commit()
     return summary
+
+
+def _release(record: InterchangeRecord | None, claims: DuplicateClaims | None) -> None:
+    """A failed run: forget what it claimed, so the same input sent again is processed."""
+    if record is not None:
+        record.release()
+    if claims is not None:
+        claims.record.release()
 
 
 def _seekable(source: BinaryIO) -> BinaryIO:

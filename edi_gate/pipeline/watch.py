@@ -231,6 +231,7 @@ class WatchConfig:
     # state directory (default: the user's; see edi_gate.state.paths).
     state_dir: Path | None = None
     duplicate_window: float = 0.0  # seconds; 0: no duplicate check
+    duplicate_claims: bool = False  # also reject claims accepted before (same window)
     require_ruleset: bool = False  # a partner's require_ruleset overrides
 
     def __post_init__(self) -> None:
@@ -657,6 +658,7 @@ class Watcher:
                             state=self.state,
                             duplicate_window=cfg.duplicate_window,
                             owner=f"watch:{job_id}",  # a retried job is not its own duplicate
+                            duplicate_claims=cfg.duplicate_claims,
                         ),
                         scope=route.scope,
                         require_ruleset=_require_ruleset(route, cfg),

@@ -24,13 +24,16 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from edi_gate.rules.findings import Finding
 from edi_gate.state.store import StateStore
+from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import Segment
 
 CLAIMED, ACCEPTED = "claimed", "accepted"
@@ -176,9 +179,11 @@ class ClaimRecord:
         """True when the claim was accepted within the window, or earlier in this run."""
         if key in self._pending:
             return True
-        row = (
-            self.store.connect().execute("SELECT seen FROM claims WHERE key = ?", (key,)).fetchone()
-        )
+        try:
+            db = self.store.connect()
+            row = db.execute("SELECT seen FROM claims WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as error:
+            raise self.store.error(error) from None
         return row is not None and self.clock() - row[0] < self.window
 
     def add(self, key: str) -> None:
@@ -216,3 +221,49 @@ def admit_with(record: InterchangeRecord) -> Callable[[Segment], str | None]:
         return None if verdict.accepted else verdict.reason
 
     return admit
+
+
+# 277CA for a duplicate claim: A3 "returned as unprocessable", 78 "Duplicate of a previously
+# processed claim/line" (code source 508).
+DUPLICATE_CLAIM_RULE = "DUPLICATE-CLAIM"
+
+
+class DuplicateClaims:
+    """The filter's duplicate-claim check (``--duplicate-claims reject``): a claim with the same
+    billing NPI, CLM01, service dates and charge as one accepted within the window is rejected.
+
+    A claim counts as seen once its transaction set is proven sound and the run commits; a set
+    rejected for syntax records none of its claims (their corrected re-send is no duplicate).
+    """
+
+    def __init__(self, record: ClaimRecord) -> None:
+        self.record = record
+        self._set: list[str] = []
+
+    @staticmethod
+    def key(claim: Claim) -> str:
+        start, end = claim.service_dates
+        return claim_key(
+            claim.billing.npi,
+            claim.claim_id,
+            start.isoformat() if start else "",
+            end.isoformat() if end else "",
+            claim.segments[0].element(2),
+        )
+
+    def finding(self, claim: Claim) -> Finding | None:
+        """The finding that rejects ``claim`` as a duplicate, or None."""
+        key = self.key(claim)
+        if key not in self._set and not self.record.seen(key):
+            return None
+        message = "duplicate of a claim accepted before (billing NPI, CLM01, dates, charge)"
+        return Finding(DUPLICATE_CLAIM_RULE, None, message, "A3", "78", "")
+
+    def accepted(self, claim: Claim) -> None:
+        self._set.append(self.key(claim))
+
+    def end_set(self, sound: bool) -> None:
+        if sound:
+            for key in self._set:
+                self.record.add(key)
+        self._set.clear()

@@ -72,19 +72,19 @@ class StateStore:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise self._error(error) from None
+            raise self.error(error) from None
         try:
             yield db
         except sqlite3.Error as error:
             db.execute("ROLLBACK")
-            raise self._error(error) from None
+            raise self.error(error) from None
         except BaseException:
             db.execute("ROLLBACK")
             raise
         try:
             db.execute("COMMIT")
         except sqlite3.Error as error:
-            raise self._error(error) from None
+            raise self.error(error) from None
 
     def connect(self) -> sqlite3.Connection:
         """The connection of this thread and process: SQLite connections must not cross a fork,
@@ -96,7 +96,7 @@ class StateStore:
             local.db = self._open()
         except sqlite3.Error as error:
             local.db = None
-            raise self._error(error) from None
+            raise self.error(error) from None
         local.pid = os.getpid()
         return local.db
 
@@ -141,7 +141,7 @@ class StateStore:
             raise
         return db
 
-    def _error(self, error: sqlite3.Error) -> StateError:
+    def error(self, error: sqlite3.Error) -> StateError:
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
             message = f"state database busy for more than {self.timeout:g} s"
         elif isinstance(error, sqlite3.DatabaseError):

@@ -256,3 +256,58 @@ def test_two_watchers_share_one_authority_and_one_record(tmp_path: Path) -> None
     assert again.returncode == 0, stderr
     assert clms(roots[0] / "out" / "again.837.filtered.837") == 0
     assert "*R*025~" in (roots[0] / "acks" / "again.837.999").read_text()
+
+
+def test_duplicate_claims_are_rejected_when_asked(tmp_path: Path) -> None:
+    """Off by default; with --duplicate-claims reject, a claim accepted before (same billing NPI,
+    CLM01, service dates, charge) in a new interchange is rejected with 277CA A3:78."""
+    renumbered = tmp_path / "renumbered.837"
+    data = DEMO.read_bytes().replace(b"*000000101*", b"*000000102*")
+    renumbered.write_bytes(data.replace(b"IEA*1*000000101", b"IEA*1*000000102"))
+    options = ("--duplicate-claims", "reject")
+    assert filter_run(DEMO, tmp_path / "a", *options).returncode == 0
+    accepted = clms(tmp_path / "a" / "filtered.837")
+    result = filter_run(renumbered, tmp_path / "b", *options)
+    assert result.returncode == 0, result.stderr
+    assert clms(tmp_path / "b" / "filtered.837") == 0
+    assert summary_of(result)["by_rule"]["DUPLICATE-CLAIM"] == accepted
+    assert (tmp_path / "b" / "acks.277").read_bytes().count(b"STC*A3:78") == accepted
+    # without the option the same file goes through
+    plain = filter_run(renumbered, tmp_path / "c", state=tmp_path / "other-state")
+    assert clms(tmp_path / "c" / "filtered.837") == accepted and plain.returncode == 0
+
+
+def test_duplicate_claims_within_one_file_and_failed_sets(tmp_path: Path) -> None:
+    """The second of two identical claims in one run is a duplicate; claims of a set rejected for
+    syntax are not remembered (their corrected re-send is no duplicate)."""
+    data = DEMO.read_bytes()
+    start, end = data.index(b"CLM*DEMO-001"), data.index(b"HL*", data.index(b"CLM*DEMO-001"))
+    doubled = tmp_path / "doubled.837"
+    block = data[start:end]
+    se = f"SE*{160 + block.count(b'~')}*0001".encode()  # demo.837: SE*160*0001
+    doubled.write_bytes((data[:end] + block + data[end:]).replace(b"SE*160*0001", se))
+    options = ("--duplicate-claims", "reject")
+    result = filter_run(doubled, tmp_path / "a", *options, state=tmp_path / "s1")
+    assert result.returncode == 0, result.stderr
+    decisions = (tmp_path / "a" / "decisions.jsonl").read_text().splitlines()
+    first, second = [r for r in map(json.loads, decisions) if r["claim"] == "DEMO-001"]
+    assert first["decision"] == "accepted" and second["decision"] == "rejected"
+    assert [f["rule"] for f in second["findings"]] == ["DUPLICATE-CLAIM"]
+
+    damaged = tmp_path / "damaged.837"
+    damaged.write_bytes(data.replace(b"SE*160*0001", b"SE*7*0001"))
+    assert filter_run(damaged, tmp_path / "b", *options, state=tmp_path / "s2").returncode == 0
+    assert clms(tmp_path / "b" / "filtered.837") == 0  # rejected for syntax
+    fixed = tmp_path / "fixed.837"
+    fixed.write_bytes(
+        data.replace(b"*000000101*", b"*000000102*").replace(b"IEA*1*000000101", b"IEA*1*000000102")
+    )
+    result = filter_run(fixed, tmp_path / "c", *options, state=tmp_path / "s2")
+    assert "DUPLICATE-CLAIM" not in summary_of(result)["by_rule"]
+    assert clms(tmp_path / "c" / "filtered.837") == 4
+
+
+def test_duplicate_claims_needs_a_window(tmp_path: Path) -> None:
+    options = ("--duplicate-claims", "reject", "--duplicate-window", "0")
+    result = filter_run(DEMO, tmp_path / "a", *options)
+    assert result.returncode == 2 and "needs a --duplicate-window" in result.stderr
