@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate import logs
+from edi_gate.acks.state import ControlNumbers
 from edi_gate.errors import ConfigError, X12Error
 from edi_gate.pipeline.filter import RuleEngine, Summary
 from edi_gate.pipeline.isa import scan_interchanges
@@ -458,6 +459,8 @@ def _open_state(cfg: WatchConfig) -> StateStore:
     state.connect()
     if cfg.control_state is None:
         SharedControlNumbers(state).continue_after(cfg.legacy_control_state)
+    else:
+        ControlNumbers(cfg.control_state).peek()  # corrupt: stop now, not quarantine every file
     return state
 
 

@@ -311,3 +311,61 @@ def test_duplicate_claims_needs_a_window(tmp_path: Path) -> None:
     options = ("--duplicate-claims", "reject", "--duplicate-window", "0")
     result = filter_run(DEMO, tmp_path / "a", *options)
     assert result.returncode == 2 and "needs a --duplicate-window" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "json"])
+def test_watch_with_corrupt_state_stops_at_start(tmp_path: Path, kind: str) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "w" / "inbox").mkdir(parents=True)
+    (tmp_path / "w" / "inbox" / "demo.837").write_bytes(DEMO.read_bytes())
+    extra: tuple[str, ...] = ()
+    if kind == "sqlite":
+        (state / "edi-gate.sqlite3").write_bytes(b"\x00not a database" * 100)
+    else:
+        (tmp_path / "control.json").write_text("[1, 2]")
+        extra = ("--control-state", str(tmp_path / "control.json"))
+    watcher = watch_once(tmp_path / "w", "work", *extra, state=state)
+    _, stderr = watcher.communicate(timeout=120)
+    assert watcher.returncode == 2
+    lines = [line for line in stderr.splitlines() if not line.startswith("{")]
+    assert len(lines) == 1 and lines[0].startswith("edi-gate: configuration error:")
+    assert (tmp_path / "w" / "inbox" / "demo.837").exists()  # nothing taken
+
+
+def test_watch_continues_after_a_work_areas_older_control_numbers(tmp_path: Path) -> None:
+    (tmp_path / "w" / "inbox").mkdir(parents=True)
+    (tmp_path / "w" / "inbox" / "demo.837").write_bytes(DEMO.read_bytes())
+    (tmp_path / "work").mkdir()
+    legacy = {"interchange": 41, "group": 41, "transaction": 41}
+    (tmp_path / "work" / "control-numbers.json").write_text(json.dumps(legacy))
+    watcher = watch_once(tmp_path / "w", "work", state=tmp_path / "state")
+    _, stderr = watcher.communicate(timeout=120)
+    assert watcher.returncode == 0, stderr
+    sent = [int(n) for p in (tmp_path / "w" / "acks").iterdir() for n in isa13s(p.read_bytes())]
+    assert sorted(sent) == [42, 43]
+
+
+def test_partner_require_ruleset(tmp_path: Path) -> None:
+    from edi_gate.errors import ConfigError
+    from edi_gate.pipeline.partners import load_partners
+
+    conf = tmp_path / "partners.toml"
+    conf.write_text('[partners.DEMOSUB01]\nrequire_ruleset = true\n[partners.OTHER]\nname = "x"\n')
+    book = load_partners(conf)
+    assert book.partners["DEMOSUB01"].require_ruleset is True
+    assert book.partners["OTHER"].require_ruleset is None  # the watcher's --require-ruleset
+    conf.write_text('[partners.DEMOSUB01]\nrequire_ruleset = "yes"\n')
+    with pytest.raises(ConfigError, match="require_ruleset must be true or false"):
+        load_partners(conf)
+
+    # a watcher: DEMOSUB01's claims dated before every ruleset are rejected for that partner
+    conf.write_text("[partners.DEMOSUB01]\nrequire_ruleset = true\n")
+    (tmp_path / "w" / "inbox").mkdir(parents=True)
+    old = DEMO.read_bytes().replace(b"DTP*472*D8*2025", b"DTP*472*D8*2019")
+    (tmp_path / "w" / "inbox" / "old.837").write_bytes(old)
+    watcher = watch_once(tmp_path / "w", "work", "--partners", str(conf), state=tmp_path / "s")
+    _, stderr = watcher.communicate(timeout=120)
+    assert watcher.returncode == 0, stderr
+    assert clms(tmp_path / "w" / "out" / "old.837.filtered.837") == 0
+    assert (tmp_path / "w" / "acks" / "old.837.277ca").read_bytes().count(b"STC*A3:187") == 8
