@@ -12,6 +12,7 @@ A file that is not an edi-gate state database (corrupt, truncated, another progr
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import threading
@@ -76,10 +77,10 @@ class StateStore:
         try:
             yield db
         except sqlite3.Error as error:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise self.error(error) from None
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         try:
             db.execute("COMMIT")
@@ -141,7 +142,15 @@ class StateStore:
             raise
         return db
 
-    def error(self, error: sqlite3.Error) -> StateError:
+    def error(self, error: sqlite3.Error) -> Exception:
+        """What a SQLite error means to the command line: a full disk or an I/O error is an
+        OSError (exit 74, like any output that cannot be written); the rest a StateError."""
+        text = str(error)
+        if isinstance(error, sqlite3.OperationalError) and (
+            "disk is full" in text or "disk I/O error" in text
+        ):
+            code = errno.ENOSPC if "full" in text else errno.EIO
+            return OSError(code, f"state database: {error}", str(self.path))
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
             message = f"state database busy for more than {self.timeout:g} s"
         elif isinstance(error, sqlite3.DatabaseError):
@@ -149,6 +158,12 @@ class StateStore:
         else:
             message = f"state database error ({error})"
         return StateError(message, path=str(self.path))
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back, when SQLite has not already done so (it does after a full disk or I/O error)."""
+    with contextlib.suppress(sqlite3.Error):
+        db.execute("ROLLBACK")
 
 
 def _private_dir(directory: Path) -> None:

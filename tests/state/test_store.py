@@ -48,3 +48,13 @@ def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not an edi-gate state database"):
         StateStore(path).connect()
     assert path.read_bytes() == before
+
+
+def test_full_disk_is_an_os_error_not_a_config_error(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "db")
+    error = store.error(sqlite3.OperationalError("database or disk is full"))
+    assert isinstance(error, OSError) and not isinstance(error, StateError)
+    assert isinstance(
+        store.error(sqlite3.DatabaseError("database disk image is malformed")), StateError
+    )
+    assert "busy" in str(store.error(sqlite3.OperationalError("database is locked")))
