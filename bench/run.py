@@ -138,6 +138,9 @@ def measure(cmd: list[str], timeout: float, cwd: Path = ROOT) -> Measurement:
         proc = subprocess.Popen(
             wrapper, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
             start_new_session=True,  # so a timeout can kill the whole process group
+            # a fresh edi-gate state directory per run: runs of the same file are not
+            # refused as duplicate interchanges, and nothing lands in the user's state
+            env={**os.environ, "XDG_STATE_HOME": tmp},
         )  # fmt: skip
         timed_out = False
         try:

@@ -68,6 +68,56 @@ log_option = click.option(
 )
 
 
+# -- state: control numbers and the duplicate record (edi_gate.state) ---------------------------
+
+
+def _window(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from edi_gate.state.record import parse_window
+
+    try:
+        return parse_window(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where control numbers and the duplicate record live, shared by every edi-gate process "
+    "(default: $XDG_STATE_HOME/edi-gate, else ~/.local/state/edi-gate).",
+)
+duplicate_window_option = click.option(
+    "--duplicate-window",
+    default="0",
+    show_default=True,
+    callback=_window,
+    help="Refuse an interchange already accepted from the same sender (ISA05/06 + ISA13) "
+    "within this time (e.g. 90d, 12h, 3600s) with a TA1 R/025, forwarding nothing of it; "
+    "0: no duplicate check.",
+)
+duplicate_claims_option = click.option(
+    "--duplicate-claims",
+    type=click.Choice(["off", "reject"]),
+    default="off",
+    show_default=True,
+    help="reject: a claim with the billing NPI, CLM01, service dates and charge of one accepted "
+    "within --duplicate-window is rejected (DUPLICATE-CLAIM, 277CA A3:78).",
+)
+require_ruleset_option = click.option(
+    "--require-ruleset",
+    is_flag=True,
+    help="Reject a claim no ruleset is in force for (NO-RULESET, 277CA A3:187) instead of "
+    "accepting it unjudged.",
+)
+
+
+def _state_store(state_dir: Path | None):
+    from edi_gate.state.paths import database_path
+    from edi_gate.state.store import StateStore
+
+    return StateStore(database_path(state_dir))
+
+
 def _setup_logging(log_format: str) -> None:
     logs.configure(json_lines=None if log_format == "auto" else log_format == "json")
 
@@ -173,6 +223,10 @@ def main() -> None:
     help="What a transaction set with syntax errors takes down: its own claims, or every claim "
     "of its interchange.",
 )
+@state_dir_option
+@duplicate_window_option
+@duplicate_claims_option
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -189,20 +243,40 @@ def filter_command(
     scope: str,
     log_format: str,
     reject: str,
+    state_dir: Path | None,
+    duplicate_window: float,
+    duplicate_claims: str,
+    require_ruleset: bool,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
 
     _setup_logging(log_format)
+    if duplicate_claims == "reject" and not duplicate_window:
+        raise click.UsageError("--duplicate-claims reject needs a --duplicate-window (e.g. 90d)")
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
-        output=output, acks=acks, ack999=ack999, decisions=decisions, control_state=control_state
+        output=output,
+        acks=acks,
+        ack999=ack999,
+        decisions=decisions,
+        control_state=control_state,
+        state=_state_store(state_dir),
+        duplicate_window=duplicate_window,
+        duplicate_claims=duplicate_claims == "reject",
     )
     stream, name = _open_input(input_path)
     try:
         with _exit_statuses():
             summary = run_filter_file(
-                stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
+                stream,
+                name,
+                engine,
+                targets,
+                scope=scope,
+                reject=reject,
+                require_ruleset=require_ruleset,
+                now=datetime.now(UTC),
             )
     finally:
         if stream is not sys.stdin.buffer:
@@ -294,23 +368,31 @@ def rules_lint(paths: tuple[Path, ...]) -> None:
 @click.option(
     "--control-state",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file persisting the acknowledgments' control numbers between runs (the same "
-    "file as filter's --control-state, so rebuilt 277CAs never reuse a control number).",
+    help="JSON file of control numbers (default: the state database, see --state-dir, shared "
+    "with filter so rebuilt 277CAs never reuse a control number).",
 )
+@state_dir_option
 @log_option
 def ack_command(
-    input_path: str, decisions: Path, output: str, control_state: Path | None, log_format: str
+    input_path: str,
+    decisions: Path,
+    output: str,
+    control_state: Path | None,
+    state_dir: Path | None,
+    log_format: str,
 ) -> None:
     """Build the 277CA for INPUT from a decisions file (for replays)."""
     from edi_gate.acks.ca277 import build_277_from_decisions
-    from edi_gate.acks.state import ControlNumbers
     from edi_gate.pipeline.outputs import OutputSet
+    from edi_gate.pipeline.run import FilterTargets
 
     _setup_logging(log_format)
     if input_path == "-":
         raise click.UsageError("ack reads INPUT twice: give a path, not '-'")
     _open_input(input_path)[0].close()  # a missing or unreadable INPUT: exit 66, said plainly
-    control = ControlNumbers(state_path=control_state)
+    control = FilterTargets(
+        control_state=control_state, state=_state_store(state_dir)
+    ).control_numbers()
     with _exit_statuses(), OutputSet() as outputs:
         count = build_277_from_decisions(
             input_path,
@@ -367,6 +449,7 @@ class _DecisionTable:
     show_default=True,
     help="table: readable, with totals after each input; json: the --decisions JSON Lines.",
 )
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -378,6 +461,7 @@ def check_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    require_ruleset: bool,
 ) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.pipeline.filter import FilterRun
@@ -393,7 +477,8 @@ def check_command(
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
-            summary = FilterRun(engine, scope=scope, decisions=table).run(stream, name)
+            run = FilterRun(engine, scope=scope, decisions=table, require_ruleset=require_ruleset)
+            summary = run.run(stream, name)
             totals = _filter_totals(summary, engine, "check", table.not_evaluated)
             parts.append(totals)
             if output_format == "table":
@@ -440,8 +525,12 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @click.option(
     "--control-state",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Acknowledgment control numbers (default: WORK/control-numbers.json).",
+    help="JSON file of acknowledgment control numbers (default: the state database).",
 )
+@state_dir_option
+@duplicate_window_option
+@duplicate_claims_option
+@require_ruleset_option
 @ruleset_option
 @roster_option
 @scope_option
@@ -463,6 +552,10 @@ def watch_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    state_dir: Path | None,
+    duplicate_window: float,
+    duplicate_claims: str,
+    require_ruleset: bool,
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file.
 
@@ -490,6 +583,10 @@ def watch_command(
         interval=interval,
         scope=scope,
         control_state=control_state,
+        state_dir=state_dir,
+        duplicate_window=duplicate_window,
+        duplicate_claims=duplicate_claims == "reject",
+        require_ruleset=require_ruleset,
     )
     try:
         book = load_partners(partners) if partners is not None else None
@@ -700,7 +797,7 @@ def _replay_totals(data: dict, engine, seconds: float, sizes: list[int]):
         data["claims"],
         data["by_decision"].get("accepted", 0),
         data["by_decision"].get("rejected", 0),
-        not_evaluated=data.get("not_evaluated", 0),
+        not_evaluated=data.get("not_evaluated_claims", 0),
         lines_removed=data["lines_removed"],
         seconds=seconds,
         bytes_in=sum(sizes),

@@ -151,7 +151,7 @@ def clm_segments(data: bytes) -> list[bytes]:
         if seg.tag == b"GS":
             version = seg.element(8)
         elif seg.tag == b"ST":
-            in_837 = is_837p(version, seg.element(1))
+            in_837 = is_837p(version, seg.element(1), seg.element(3))
         elif seg.tag == b"SE":
             in_837 = False
         elif seg.tag == b"CLM" and in_837:

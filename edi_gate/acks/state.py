@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from edi_gate.state.errors import StateError
+
 COUNTERS = ("interchange", "group", "transaction")
 MAXIMUM = 999_999_999  # ISA13 is 9 digits, GS06 and ST02 at most 9 characters
 
@@ -62,11 +64,11 @@ class ControlNumbers:
 
     def _next(self, name: str) -> int:
         if self.path is None:
-            self._memory[name] = _advance(self._memory[name])
+            self._memory[name] = advance(self._memory[name])
             return self._memory[name]
         with self._locked():
             state = self._read()
-            state[name] = _advance(state[name])
+            state[name] = advance(state[name])
             self._write(state)
             return state[name]
 
@@ -75,12 +77,16 @@ class ControlNumbers:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+b") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        # 0600: another local user must not be able to hold the lock (and stall every run).
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def _read(self) -> dict[str, int]:
         assert self.path is not None
@@ -90,13 +96,14 @@ class ControlNumbers:
         except FileNotFoundError:
             return state
         except (OSError, ValueError) as exc:
-            raise ValueError(f"{self.path}: unreadable control-number state: {exc}") from exc
+            message = f"unreadable control-number state: {exc}"
+            raise StateError(message, path=str(self.path)) from None
         if not isinstance(raw, dict):
-            raise ValueError(f"{self.path}: control-number state must be a JSON object")
+            raise StateError("control-number state must be a JSON object", path=str(self.path))
         for name in COUNTERS:
             value = raw.get(name, state[name])
             if not isinstance(value, int) or not 0 <= value <= MAXIMUM:
-                raise ValueError(f"{self.path}: {name} must be an integer 0..{MAXIMUM}")
+                raise StateError(f"{name} must be an integer 0..{MAXIMUM}", path=str(self.path))
             state[name] = value
         return state
 
@@ -116,5 +123,6 @@ class ControlNumbers:
             raise
 
 
-def _advance(value: int) -> int:
+def advance(value: int) -> int:
+    """The number after ``value``: 1 after 999999999 (ISA13 has nine digits)."""
     return 1 if value >= MAXIMUM else value + 1

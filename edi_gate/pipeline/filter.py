@@ -18,6 +18,7 @@ from typing import BinaryIO, Final, Protocol
 
 from edi_gate.logs import get_logger
 from edi_gate.memo import Memo
+from edi_gate.pipeline.accounting import NO_RULESET, no_ruleset_finding, passthrough_reason
 from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.spool import Spool
@@ -45,6 +46,10 @@ SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY = "A3", "21", "41"
 
 
 class RuleEngine(Protocol):
+    """What the filter needs of a rule engine. An engine may also have ``ruleset_id(claim)``:
+    the id of the ruleset that judges the claim, or None when none is in force (the claim is then
+    "not evaluated", see :mod:`edi_gate.pipeline.accounting`)."""
+
     def evaluate(self, claim: Claim) -> list[Finding]: ...
 
 
@@ -74,6 +79,23 @@ class SyntaxAckWriter(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(slots=True)
+class RefusedInterchange:
+    """An interchange the filter's ``admit`` refused (already seen): none of it is decided or
+    written; it is answered with a TA1 (note 025) by the caller."""
+
+    isa: Segment
+    reason: str
+
+
+class ClaimChecker(Protocol):
+    """The duplicate-claim check (edi_gate.state.record.DuplicateClaims)."""
+
+    def finding(self, claim: Claim) -> Finding | None: ...
+    def accepted(self, claim: Claim) -> None: ...
+    def end_set(self, sound: bool) -> None: ...
+
+
 class DecisionSink(Protocol):
     """Where --decisions JSON lines go: a text file, or replay's and check's own collectors."""
 
@@ -96,6 +118,13 @@ class Summary:
     bytes_in: int = 0
     bytes_out: int = 0
     seconds: float = 0.0
+    # Claims no ruleset judged (accepted with nothing said), by reason; transaction sets passed
+    # through unjudged (4010, 837I, non-837 ...), by reason. See edi_gate.pipeline.accounting.
+    not_evaluated: Counter[str] = field(default_factory=Counter)
+    passed_through: Counter[str] = field(default_factory=Counter)
+    # Interchanges refused as already seen (TA1 025), and the claims inside them.
+    duplicate_interchanges: int = 0
+    duplicate_interchange_claims: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +140,10 @@ class Summary:
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "seconds": round(self.seconds, 3),
+            "not_evaluated": dict(sorted(self.not_evaluated.items())),
+            "passed_through": dict(sorted(self.passed_through.items())),
+            "duplicate_interchanges": self.duplicate_interchanges,
+            "duplicate_interchange_claims": self.duplicate_interchange_claims,
         }
 
 
@@ -147,8 +180,11 @@ _UNITS: Final = Memo(_units_json)
 _ISO_DATES: Final = Memo(_date_json)
 
 
-def decision_json(claim: Claim, decision: Decision) -> str:
+def decision_json(claim: Claim, decision: Decision, ruleset: str | None = None) -> str:
     """The --decisions JSON object for one claim, one line (no patient names or member ids).
+
+    ``ruleset``: the id of the ruleset that judged the claim, None (``null``) when none was in
+    force and no rule looked at it.
 
     Written out field by field rather than through a dict and ``json.dumps``: this runs for
     every claim, and the keys are constants. The tests check it against ``json.dumps`` of the
@@ -159,6 +195,7 @@ def decision_json(claim: Claim, decision: Decision) -> str:
     rejected_lines = decision.rejected_lines
     parts = [
         f'{{"claim":{_json_text(claim.claim_id)},"decision":"{decision.label}"'
+        f',"ruleset":{_json_text(ruleset) if ruleset is not None else "null"}'
         f',"interchange":{_json_text(env.interchange_control)}'
         f',"group":{_json_text(env.group_control)}'
         f',"transaction":{_json_text(env.transaction_control)}'
@@ -277,15 +314,24 @@ class _DecisionSpool(Spool):
 class _Tally:
     """Counts for one transaction set, merged into the summary once its SE is checked."""
 
-    __slots__ = ("claims", "accepted", "lines_removed", "by_rule", "claims_by_rule")
+    __slots__ = (
+        "claims",
+        "accepted",
+        "lines_removed",
+        "by_rule",
+        "claims_by_rule",
+        "not_evaluated",
+    )
 
     def __init__(self) -> None:
-        self.claims = self.accepted = self.lines_removed = 0
+        self.claims = self.accepted = self.lines_removed = self.not_evaluated = 0
         self.by_rule: Counter[str] = Counter()
         self.claims_by_rule: Counter[str] = Counter()
 
-    def add(self, decision: Decision) -> None:
+    def add(self, decision: Decision, ruleset: str | None) -> None:
         self.claims += 1
+        if ruleset is None and decision.accepted:
+            self.not_evaluated += 1
         if decision.accepted:
             self.accepted += 1
             self.lines_removed += len(decision.rejected_lines)
@@ -303,6 +349,8 @@ class _Tally:
             summary.lines_removed += self.lines_removed
             summary.by_rule.update(self.by_rule)
             summary.claims_by_rule.update(self.claims_by_rule)
+            if self.not_evaluated:
+                summary.not_evaluated[NO_RULESET] += self.not_evaluated
         else:
             summary.rejected += self.claims
             summary.rejected_transactions += 1
@@ -329,6 +377,14 @@ class FilterRun:
     rejected_interchanges: dict[int, str] = field(default_factory=dict)
     # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
     interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
+    # The duplicate check (edi_gate.state): given an ISA, None to process the interchange, or
+    # why it is refused. Refused interchanges are skipped whole and listed in ``refused``.
+    admit: Callable[[Segment], str | None] | None = None
+    refused: list[RefusedInterchange] = field(default_factory=list)
+    # --require-ruleset: a claim no ruleset covers is rejected (NO-RULESET), not passed unjudged.
+    require_ruleset: bool = False
+    # --duplicate-claims reject: a claim accepted before (edi_gate.state) is rejected.
+    duplicate_claims: ClaimChecker | None = None
 
     def run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
@@ -346,19 +402,35 @@ class FilterRun:
         interchanges = 0
         condemned: list[Finding] | None = None  # findings for every claim of a rejected interchange
         log = get_logger()
-        for event in EventReader(segments, name, limits=limits):
+        # The id of the ruleset judging a claim (engines without the method: not known).
+        ruleset_of = getattr(self.engine, "ruleset_id", None)
+        require_ruleset = self.require_ruleset and ruleset_of is not None
+        ruleset: str | None = None
+        passing: str | None = None  # why the current set passes through unjudged
+        events: Iterable[object] = EventReader(segments, name, limits=limits)
+        if self.admit is not None:
+            events = self._admitted(events, summary)
+        for event in events:
             if isinstance(event, Claim):
-                if condemned is None:
+                if ruleset_of is not None:
+                    ruleset = ruleset_of(event)
+                if condemned is not None:
+                    decision = Decision(False, condemned)
+                elif ruleset is None and require_ruleset:
+                    start_day = event.service_dates[0]
+                    finding = no_ruleset_finding(start_day.isoformat() if start_day else "")
+                    decision = Decision(False, [finding])
+                elif self.duplicate_claims is None:
                     decision = decide(event, evaluate(event), scope)
                 else:
-                    decision = Decision(False, condemned)
+                    decision = self._decide_once(event, scope)
                 if writer is not None:
                     writer.claim(event, decision.accepted, decision.rejected_lines)
                 if acks is not None:
                     acks.add(event, decision)
                 if spool is not None:
-                    spool.add(decision_json(event, decision))
-                tally.add(decision)
+                    spool.add(decision_json(event, decision, ruleset))
+                tally.add(decision, ruleset)
                 if self.on_claim is not None:
                     self.on_claim(event, decision)
             elif isinstance(event, HierarchyLevel):
@@ -367,6 +439,8 @@ class FilterRun:
             elif isinstance(event, Passthrough):
                 if writer is not None:
                     writer.passthrough(event.segment)
+                if passing is not None and event.segment.tag == b"CLM":
+                    summary.not_evaluated[passing] += 1
             elif isinstance(event, TransactionStart):
                 start = event
                 tally = _Tally()
@@ -377,6 +451,10 @@ class FilterRun:
                     spool = _DecisionSpool() if self.decisions is not None else None
                     if acks is not None:
                         acks.begin_transaction(event.envelope)
+                else:
+                    st01, st03 = event.st.element(1), event.st.element(3)
+                    passing = passthrough_reason(st01, event.envelope.version, st03)
+                    summary.passed_through[passing] += 1
             elif isinstance(event, TransactionEnd):
                 assert start is not None
                 sound = not event.issues
@@ -389,6 +467,8 @@ class FilterRun:
                     issues = event.issues if start.claims else []
                     ack999.transaction(st.element(1), st.element(2), version, issues)
                 if start.claims:
+                    if self.duplicate_claims is not None:
+                        self.duplicate_claims.end_set(sound)
                     override = None if sound else syntax_findings(event.issues)
                     tally.merge_into(summary, sound)
                     if acks is not None:
@@ -397,6 +477,7 @@ class FilterRun:
                         self._flush_decisions(spool, override)
                         spool = None
                 start = None
+                passing = None
             elif isinstance(event, GroupStart):
                 if writer is not None:
                     writer.group_start(event)
@@ -429,6 +510,10 @@ class FilterRun:
                     log.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
                     )
+            elif isinstance(event, RefusedInterchange):
+                interchanges += 1  # keeps the numbering of rejected_interchanges (prescan)
+                summary.duplicate_interchanges += 1
+                log.warning("interchange.duplicate", source=name, reason=event.reason)
         if writer is not None and writer.bytes_written and segments.trailing:
             writer.out.write(segments.trailing)
             writer.bytes_written += len(segments.trailing)
@@ -440,6 +525,43 @@ class FilterRun:
         summary.bytes_out = writer.bytes_written if writer is not None else 0
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _decide_once(self, claim: Claim, scope: str) -> Decision:
+        """The decision with the duplicate-claim check: a duplicate is rejected (with whatever
+        the rules say too); an accepted claim is remembered once its set proves sound."""
+        checker = self.duplicate_claims
+        assert checker is not None
+        findings = self.engine.evaluate(claim)
+        duplicate = checker.finding(claim)
+        if duplicate is not None:
+            findings = [duplicate, *findings]
+        decision = decide(claim, findings, scope)
+        if decision.accepted:
+            checker.accepted(claim)
+        return decision
+
+    def _admitted(self, events: Iterable[object], summary: Summary) -> Iterator[object]:
+        """``events`` without the interchanges ``admit`` refuses: each becomes one
+        RefusedInterchange event (its claims are counted, nothing else of it goes on)."""
+        assert self.admit is not None
+        admit = self.admit
+        skipping = False
+        for event in events:
+            if skipping:
+                if isinstance(event, Claim):
+                    summary.duplicate_interchange_claims += 1
+                elif isinstance(event, InterchangeEnd):
+                    skipping = False
+                continue
+            if isinstance(event, InterchangeStart):
+                reason = admit(event.isa)
+                if reason is not None:
+                    refused = RefusedInterchange(event.isa, reason)
+                    self.refused.append(refused)
+                    skipping = True
+                    yield refused
+                    continue
+            yield event
 
     def _flush_decisions(self, spool: _DecisionSpool, override: list[Finding] | None) -> None:
         assert self.decisions is not None

@@ -13,6 +13,7 @@ ConfigError naming the file and line, instead of quarantining a partner's files 
     roster = "roster.csv"                # default: --roster
     outbox = "demosub01"                 # relative: under --acks; absolute: as is
     scope = "claim"                      # or "line"; default: the watcher's --scope
+    require_ruleset = true               # reject unjudged claims; default: --require-ruleset
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from edi_gate.errors import ConfigError, read_config_text
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
 TOP_LEVEL_KEYS = {"unknown_sender", "partners"}
-PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope"}
+PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope", "require_ruleset"}
 SCOPES = ("claim", "line")
 _TOML_LINE = re.compile(r"at line (\d+)")
 
@@ -41,6 +42,7 @@ class Partner:
     roster: Path | None = None
     outbox: Path | None = None  # None: the watcher's --acks directory
     scope: str | None = None
+    require_ruleset: bool | None = None  # None: the watcher's --require-ruleset
 
 
 @dataclass
@@ -168,7 +170,10 @@ def load_partners(path: str | Path) -> PartnerBook:
         name = entry.get("name", sender)
         if not isinstance(name, str):
             fail("name must be a string", "name")
+        require_ruleset = entry.get("require_ruleset")
+        if require_ruleset is not None and not isinstance(require_ruleset, bool):
+            fail("require_ruleset must be true or false", "require_ruleset")
         book.partners[sender.strip()] = Partner(
-            sender.strip(), name, ruleset, roster, outbox, scope
+            sender.strip(), name, ruleset, roster, outbox, scope, require_ruleset
         )
     return book

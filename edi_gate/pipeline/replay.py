@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import FilterRun, RuleEngine, decide
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, decide
 from edi_gate.pipeline.isa import byte_ranges
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.pipeline.positions import shift_positions
@@ -244,6 +244,14 @@ class Stats:
     rejected_codes: Counter[str] = field(default_factory=Counter)  # lines a finding names
     report: ReportTallies = field(default_factory=ReportTallies)  # findings, dollars, providers
     compare: CompareTallies = field(default_factory=CompareTallies)  # B's stats: A -> B changes
+    # Claims no rule looked at and sets passed through unjudged, by reason (the filter's
+    # Summary, see edi_gate.pipeline.accounting).
+    not_evaluated: Counter[str] = field(default_factory=Counter)
+    passed_through: Counter[str] = field(default_factory=Counter)
+
+    def count_unjudged(self, summary: Summary) -> None:
+        self.not_evaluated.update(summary.not_evaluated)
+        self.passed_through.update(summary.passed_through)
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one decision record (a line of :func:`edi_gate.pipeline.filter.decision_json`)."""
@@ -281,6 +289,8 @@ class Stats:
         self.rejected_codes.update(other.rejected_codes)
         self.report.merge(other.report)
         self.compare.merge(other.compare)
+        self.not_evaluated.update(other.not_evaluated)
+        self.passed_through.update(other.passed_through)
 
     def as_dict(self) -> dict[str, Any]:
         def table(buckets: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
@@ -300,6 +310,8 @@ class Stats:
             "by_month": table(self.by_month),
             "top_rejected_codes": [{"code": c, "lines": n} for c, n in top],
             **self.report.as_dict(),
+            "not_evaluated": dict(sorted(self.not_evaluated.items())),
+            "passed_through": dict(sorted(self.passed_through.items())),
         }
 
 
@@ -345,6 +357,10 @@ class _PairEngine:
     def evaluate(self, claim: Claim):
         self.b_decisions[claim.ordinal] = decide(claim, self.b.evaluate(claim), self.scope)
         return self.a.evaluate(claim)
+
+    def ruleset_id(self, claim: Claim) -> str | None:
+        ruleset_of = getattr(self.a, "ruleset_id", None)
+        return ruleset_of(claim) if ruleset_of is not None else None
 
 
 def _rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
@@ -524,8 +540,10 @@ def process_unit(
     sink = _UnitSink(spool if spool is not None else tempfile.gettempdir(), unit.index, pair)
     try:
         with unit.open() as stream:
-            FilterRun(pair or engine_a, scope=scope, decisions=sink).run(stream, unit.source.name)
+            run = FilterRun(pair or engine_a, scope=scope, decisions=sink)
+            summary = run.run(stream, unit.source.name)
         sink.finish(result)
+        result.stats.count_unjudged(summary)
     except SpoolWriteError:
         sink.discard()
         raise

@@ -16,6 +16,12 @@ from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, prescan
 from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.state.control import SharedControlNumbers
+from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
+from edi_gate.state.store import StateStore
+
+# TA105 note 025: "Duplicate Interchange Control Number" (X12 element I18).
+DUPLICATE_NOTE = "025"
 
 
 @dataclass
@@ -28,6 +34,30 @@ class FilterTargets:
     decisions: str | None = None
     control_state: Path | None = None
     control_start: int = 1
+    # The state database (edi_gate.state): control numbers when no control_state file is given,
+    # and the duplicate record when duplicate_window > 0 (seconds). ``owner`` names the run in
+    # the record (watch: its job, so a retried job is not refused by its own first attempt).
+    state: StateStore | None = None
+    duplicate_window: float = 0.0
+    owner: str | None = None
+    duplicate_claims: bool = False  # also reject claims accepted before (same window)
+
+    def control_numbers(self) -> ControlNumbers:
+        """The acknowledgments' control numbers: the --control-state file, else the state
+        database, else in memory (from control_start)."""
+        if self.control_state is None and self.state is not None:
+            return SharedControlNumbers(self.state, start=self.control_start)
+        return ControlNumbers(state_path=self.control_state, start=self.control_start)
+
+    def interchange_record(self) -> InterchangeRecord | None:
+        if self.state is None or self.duplicate_window <= 0:
+            return None
+        return InterchangeRecord(self.state, window=self.duplicate_window, owner=self.owner)
+
+    def claim_check(self) -> DuplicateClaims | None:
+        if self.state is None or self.duplicate_window <= 0 or not self.duplicate_claims:
+            return None
+        return DuplicateClaims(ClaimRecord(self.state, window=self.duplicate_window))
 
 
 def run_filter_file(
@@ -38,14 +68,21 @@ def run_filter_file(
     *,
     scope: str = "claim",
     reject: str = "set",
+    require_ruleset: bool = False,
     now: datetime,
 ) -> Summary:
     """Filter ``source`` into the targets. On unreadable X12 nothing is written but the TA1/999.
 
     ``reject``: what a transaction set with syntax errors takes down with it: its own claims
     ("set", the default) or every claim of its interchange ("interchange", read in two passes).
+
+    With a duplicate record (``targets.duplicate_window``), an interchange already accepted from
+    the same sender is skipped whole and answered with a TA1 R/025; the record keeps this run's
+    interchanges only once its outputs are committed.
     """
     outputs = OutputSet()
+    record = targets.interchange_record()
+    claims = targets.claim_check()
     rejected_interchanges: dict[int, str] = {}
     try:
         if reject == "interchange":
@@ -56,7 +93,7 @@ def run_filter_file(
         decisions = outputs.text(targets.decisions) if targets.decisions else None
         control = ca277 = ack999 = None
         if targets.acks or targets.ack999:
-            control = ControlNumbers(state_path=targets.control_state, start=targets.control_start)
+            control = targets.control_numbers()
         if targets.acks:
             ca277 = Ack277Writer(outputs.binary(targets.acks), control=control, now=now)
         if targets.ack999:
@@ -70,6 +107,9 @@ def run_filter_file(
             acks=ca277,
             ack999=ack999,
             rejected_interchanges=rejected_interchanges,
+            admit=admit_with(record) if record is not None else None,
+            require_ruleset=require_ruleset,
+            duplicate_claims=claims,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -77,22 +117,47 @@ def run_filter_file(
             for isa, issues in run.interchange_issues:
                 for issue in issues:
                     write_ta1(ack_stream, isa, note=issue.code, control=control, now=now)
+            # Interchanges seen before: rejected, "duplicate interchange control number".
+            for refused in run.refused:
+                write_ta1(
+                    ack_stream,
+                    refused.isa,
+                    note=DUPLICATE_NOTE,
+                    ack_code="R",
+                    control=control,
+                    now=now,
+                )
     except X12Error as error:
+        _release(record, claims)
         outputs.abort()
         if targets.ack999:
             _write_interchange_ack(error, targets, now)
         raise
     except BaseException as error:
+        _release(record, claims)
         _name_outputs(error, outputs)
         outputs.abort()
         raise
     try:
         outputs.commit()
     except BaseException as error:  # disk full at flush/fsync: no output appears at all
+        _release(record, claims)
         _name_outputs(error, outputs)
         outputs.abort()
         raise
+    if record is not None:
+        record.commit()
+    if claims is not None:
+        claims.record.commit()
     return summary
+
+
+def _release(record: InterchangeRecord | None, claims: DuplicateClaims | None) -> None:
+    """A failed run: forget what it claimed, so the same input sent again is processed."""
+    if record is not None:
+        record.release()
+    if claims is not None:
+        claims.record.release()
 
 
 def _seekable(source: BinaryIO) -> BinaryIO:
@@ -116,7 +181,7 @@ def _name_outputs(error: BaseException, outputs: OutputSet) -> None:
 
 def _write_interchange_ack(error: X12Error, targets: FilterTargets, now: datetime) -> None:
     """A TA1 for the interchange that could not be read, when there was an ISA to answer."""
-    control = ControlNumbers(state_path=targets.control_state, start=targets.control_start)
+    control = targets.control_numbers()
     with OutputSet() as outputs:
         written = write_ta1(outputs.binary(targets.ack999), error, control=control, now=now)
         if not written:

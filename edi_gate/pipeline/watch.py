@@ -50,12 +50,16 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate import logs
+from edi_gate.acks.state import ControlNumbers
 from edi_gate.errors import ConfigError, X12Error
 from edi_gate.pipeline.filter import RuleEngine, Summary
 from edi_gate.pipeline.isa import scan_interchanges
 from edi_gate.pipeline.outputs import DEFAULT_MODE, OutputSet
 from edi_gate.pipeline.partners import Partner, PartnerBook
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
+from edi_gate.state.control import SharedControlNumbers
+from edi_gate.state.paths import database_path
+from edi_gate.state.store import StateStore
 
 RECENT_EVENTS = 1000
 INCOMPLETE_PATTERNS = ("*.part", "*.filepart", "*.tmp", "*.partial", "*.crdownload")
@@ -222,12 +226,25 @@ class WatchConfig:
     settle: float = 2.0
     interval: float = 1.0
     scope: str = "claim"
-    control_state: Path | None = None  # default: WORK/control-numbers.json
+    control_state: Path | None = None  # a JSON file; default: the state database
+    # -- exactly once across processes (edi_gate.state): the state database holds the control
+    # numbers and the duplicate record, shared with every watcher and filter using the same
+    # state directory (default: the user's; see edi_gate.state.paths).
+    state_dir: Path | None = None
+    duplicate_window: float = 0.0  # seconds; 0: no duplicate check
+    duplicate_claims: bool = False  # also reject claims accepted before (same window)
+    require_ruleset: bool = False  # a partner's require_ruleset overrides
 
     def __post_init__(self) -> None:
         self.decisions = self.decisions or self.out
         self.work = self.work or self.inbox / ".edi-gate"
-        self.control_state = self.control_state or self.work / "control-numbers.json"
+
+    @property
+    def legacy_control_state(self) -> Path:
+        """Where an older edi-gate kept this watcher's control numbers: the shared authority
+        continues after them."""
+        assert self.work is not None
+        return self.work / "control-numbers.json"
 
     @property
     def claimed_dir(self) -> Path:
@@ -435,6 +452,24 @@ def _split_name(name: str) -> tuple[str, str]:
     return stem, dot + suffix
 
 
+def _open_state(cfg: WatchConfig) -> StateStore:
+    """The state database, opened now so a corrupt one stops start-up (ConfigError), and the
+    control numbers continued after a work area's older control-numbers.json."""
+    state = StateStore(database_path(cfg.state_dir))
+    state.connect()
+    if cfg.control_state is None:
+        SharedControlNumbers(state).continue_after(cfg.legacy_control_state)
+    else:
+        ControlNumbers(cfg.control_state).peek()  # corrupt: stop now, not quarantine every file
+    return state
+
+
+def _require_ruleset(route: Route, cfg: WatchConfig) -> bool:
+    if route.partner is not None and route.partner.require_ruleset is not None:
+        return route.partner.require_ruleset
+    return cfg.require_ruleset
+
+
 class Watcher:
     """Takes complete files from the inbox and runs each through the job state machine."""
 
@@ -447,6 +482,7 @@ class Watcher:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
         self._lock_handle = None
+        self.state: StateStore | None = None  # opened by prepare()
         # The latest file events (for --once callers and tests); bounded so a watcher that runs
         # for months does not grow with every file it has seen.
         self.processed: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
@@ -484,6 +520,7 @@ class Watcher:
             raise ConfigError(
                 "another watcher is running on this work area", path=str(cfg.work)
             ) from error
+        self.state = _open_state(cfg)
 
     def stop(self) -> None:
         """Ask the watcher to stop after the current file (safe to call from a signal handler)."""
@@ -621,8 +658,13 @@ class Watcher:
                             ack999=str(job.staged["ack999"]),
                             decisions=str(job.staged["decisions"]),
                             control_state=cfg.control_state,
+                            state=self.state,
+                            duplicate_window=cfg.duplicate_window,
+                            owner=f"watch:{job_id}",  # a retried job is not its own duplicate
+                            duplicate_claims=cfg.duplicate_claims,
                         ),
                         scope=route.scope,
+                        require_ruleset=_require_ruleset(route, cfg),
                         now=datetime.now(UTC),
                     )
             except X12Error as exc:
@@ -665,6 +707,8 @@ class Watcher:
         }
         if reason is not None:
             event["reason"] = reason
+        if summary is not None and summary.duplicate_interchanges:
+            event["duplicate_interchanges"] = summary.duplicate_interchanges  # TA1 R/025 sent
         self.processed.append(event)
         (self.log.warning if outcome == "quarantined" else self.log.info)("watch.file", **event)
 

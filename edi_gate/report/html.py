@@ -165,7 +165,7 @@ def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefi
         _card("claims", claims, f"{p}claims"),
         _card("accepted", decided.get("accepted", 0), f"{p}by_decision.accepted"),
         _card("rejected", decided.get("rejected", 0), f"{p}by_decision.rejected"),
-        _card("not evaluated", stats.get("not_evaluated", 0), f"{p}not_evaluated"),
+        _card("not evaluated", stats.get("not_evaluated_claims", 0), f"{p}not_evaluated_claims"),
         _card("lines removed", stats["lines_removed"], f"{p}lines_removed"),
     ]
     if money:

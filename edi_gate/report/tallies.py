@@ -123,7 +123,7 @@ class ReportTallies:
         top = sorted(self.provider_claims.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
         return {
             "findings_by_rule": dict(sorted(self.findings_by_rule.items())),
-            "not_evaluated": self.not_evaluated,
+            "not_evaluated_claims": self.not_evaluated,  # by reason: the stats' not_evaluated
             "dollars_at_stake": {
                 "rejected_claims": dollars(self.rejected_dollars),
                 "removed_lines": dollars(self.removed_line_dollars),

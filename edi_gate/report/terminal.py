@@ -79,7 +79,8 @@ def from_filter_summary(
     """Totals of one filter/check run (``edi_gate.pipeline.filter.Summary``)."""
     claims_by_rule = getattr(summary, "claims_by_rule", None)
     if not_evaluated is None:
-        not_evaluated = int(getattr(summary, "not_evaluated", 0) or 0)
+        counts = getattr(summary, "not_evaluated", 0) or 0  # by reason (filter.Summary)
+        not_evaluated = sum(counts.values()) if isinstance(counts, Mapping) else int(counts)
     return RunTotals(
         title=title,
         claims=summary.claims,  # type: ignore[attr-defined]

@@ -39,8 +39,8 @@ def _stats_lines(stats: dict[str, Any]) -> list[str]:
     lines = [f"Claims: {claims}"]
     for label, count in stats["by_decision"].items():
         lines.append(f"  {label:<28} {count:>9}  {_percent(count, claims)}")
-    if stats.get("not_evaluated"):
-        count = stats["not_evaluated"]
+    if stats.get("not_evaluated_claims"):
+        count = stats["not_evaluated_claims"]
         lines.append(f"  {'not evaluated':<28} {count:>9}  {_percent(count, claims)}")
     if stats["lines_removed"]:
         lines.append(f"  lines removed (line scope)   {stats['lines_removed']:>9}")
@@ -71,6 +71,13 @@ def _stats_lines(stats: dict[str, Any]) -> list[str]:
         lines += ["", "Top rendering providers (claims and lines a finding names):"]
         for row in stats["top_providers"]:
             lines.append(f"  {row['rendering_npi']:<28} {row['claims']:>9} {row['lines']:>9}")
+    for title, key in (
+        ("Claims not evaluated (no rule looked at them), by reason", "not_evaluated"),
+        ("Transaction sets passed through unjudged", "passed_through"),
+    ):
+        if stats.get(key):
+            lines += ["", f"{title}:"]
+            lines += [f"  {reason:<28} {count:>9}" for reason, count in stats[key].items()]
     lines += _dollar_lines(stats)
     return lines
 

@@ -127,6 +127,12 @@ class Engine:
         """The rules of the ruleset in force today (what `rules list/show` documents)."""
         return list(self.current.rules)
 
+    def ruleset_id(self, claim: Claim) -> str | None:
+        """The id of the ruleset that judges ``claim`` (its first date of service), or None
+        when no ruleset is in force then: the claim is not evaluated."""
+        rs = self.ruleset_for(claim.service_dates[0])
+        return rs.id if rs is not None else None
+
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, claim: Claim) -> list[Finding]:
         """All findings for one claim, ordered by line (claim-level first) then rule id.

@@ -52,9 +52,11 @@ class Limits:
     max_issues_per_set: int = 1_000  # syntax issues kept per transaction set; later ones dropped
 
 
-def is_837p(version: str, st_id: str) -> bool:
-    """True for 5010 professional claim transaction sets (X222, X222A1, X222A2 ...)."""
-    return st_id == "837" and version.startswith("005010X222")
+def is_837p(version: str, st_id: str, st03: str = "") -> bool:
+    """True for 5010 professional claim transaction sets (X222, X222A1, X222A2 ...): ST01 837
+    and either GS08 (``version``) or ST03 names 005010X222. A set under GS08 005010X221A1 (the
+    835 guide) with ST03 005010X222A1 is an 837P sent under the wrong group version."""
+    return st_id == "837" and (version.startswith("005010X222") or st03.startswith("005010X222"))
 
 
 @dataclass(slots=True)
@@ -418,7 +420,7 @@ class EventReader:
                 st_id = segment.element(1)
                 env = _copy_envelope(envelope)
                 env.transaction_control = segment.element(2)
-                claims = is_837p(env.version, st_id)
+                claims = is_837p(env.version, st_id, segment.element(3))
                 txn_start = TransactionStart(segment, claims, env)
                 if claims:
                     txn = _Transaction(env)

@@ -21,7 +21,7 @@ from edi_gate.x12.tokenizer import SegmentReader
 from tests.helpers import CORPUS, provenance
 
 
-def reference_record(claim: Claim, decision) -> dict[str, object]:
+def reference_record(claim: Claim, decision, ruleset: str | None = None) -> dict[str, object]:
     """The decisions schema as the README documents it, built the plain way."""
 
     def number(value: Decimal) -> int | float:
@@ -31,6 +31,8 @@ def reference_record(claim: Claim, decision) -> dict[str, object]:
     return {
         "claim": claim.claim_id,
         "decision": "accepted" if decision.accepted else "rejected",
+        # which ruleset judged the claim; null: none was in force, no rule looked at it
+        "ruleset": ruleset,
         "interchange": claim.envelope.interchange_control,
         "group": claim.envelope.group_control,
         "transaction": claim.envelope.transaction_control,
@@ -102,17 +104,21 @@ def test_every_claim_matches_json_dumps(inputs, scope: str) -> None:
     paths, roster = inputs
     engine = Engine.load(None, roster)
     seen = rejected = partial = 0
+    rulesets: set[str | None] = set()
     for path in paths:
         for claim in claims_of(path):
             decision = decide(claim, engine.evaluate(claim), scope)
-            expected = reference_record(claim, decision)
-            line = decision_json(claim, decision)
+            ruleset = engine.ruleset_id(claim)
+            rulesets.add(ruleset)
+            expected = reference_record(claim, decision, ruleset)
+            line = decision_json(claim, decision, ruleset)
             assert line == json.dumps(expected, separators=(",", ":"))
             assert json.loads(line) == expected
             seen += 1
             rejected += not decision.accepted
             partial += bool(decision.accepted and decision.rejected_lines)
     assert seen > 2_000 and rejected > 100
+    assert rulesets - {None}, "claims judged by a ruleset (the corpus adds unjudged ones)"
     if scope == "line":
         assert partial > 10, "line scope should have claims with some lines removed"
 
@@ -128,3 +134,16 @@ def test_any_text_escapes_like_json(text: str) -> None:
 def test_awkward_text_escapes_like_json(text: str) -> None:
     assert _json_text(text) == json.dumps(text)
     assert json.loads(_json_text(text)) == text
+
+
+def test_the_ruleset_field_is_a_deliberate_change(inputs) -> None:
+    """Issue 13 item 10 added "ruleset" (second after "decision") to every decision: the id of
+    the ruleset that judged the claim, or null. Readers of the old schema see one more key."""
+    paths, roster = inputs
+    engine = Engine.load(None, roster)
+    claim = next(claims_of(paths[0]))
+    decision = decide(claim, engine.evaluate(claim), "claim")
+    judged = json.loads(decision_json(claim, decision, "imaging-2024.05"))
+    assert list(judged)[:3] == ["claim", "decision", "ruleset"]
+    assert judged["ruleset"] == "imaging-2024.05"
+    assert json.loads(decision_json(claim, decision))["ruleset"] is None

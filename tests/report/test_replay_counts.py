@@ -113,7 +113,7 @@ def test_not_evaluated_counts_decisions_whose_ruleset_is_null():
     base = {"decision": "accepted", "findings": [], "lines": [], "charge": "10"}
     for record in (base, {**base, "ruleset": "imaging-2024"}, {**base, "ruleset": None}):
         tallies.add(record)
-    assert tallies.as_dict()["not_evaluated"] == 1
+    assert tallies.as_dict()["not_evaluated_claims"] == 1
     assert not not_evaluated(base)
 
 
