@@ -234,8 +234,9 @@ def _envelope_issue_codes(data: bytes) -> set[str]:
     for event in EventReader(SegmentReader(io.BytesIO(data), "x"), "x"):
         if isinstance(event, GroupEnd | InterchangeEnd):
             codes.update(issue.code for issue in event.issues)
-        elif isinstance(event, TransactionEnd) and event.issues:
-            codes.add("set:" + event.issues[0].message)
+        elif isinstance(event, TransactionEnd):
+            # every issue: the output fixes some (SE02 = ST02), which must not surface others
+            codes.update("set:" + issue.message for issue in event.issues)
     return codes
 
 

@@ -21,13 +21,14 @@ from edi_gate.memo import Memo
 from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.spool import Spool
-from edi_gate.x12.errors import SyntaxIssue
+from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.loops import (
     EnvelopeIssue,
     EventReader,
     GroupEnd,
     GroupStart,
     HierarchyLevel,
+    InterchangeAcknowledgment,
     InterchangeEnd,
     InterchangeStart,
     Limits,
@@ -64,7 +65,7 @@ class ClaimAckWriter(Protocol):
 class SyntaxAckWriter(Protocol):
     """What the filter needs of a 999 writer."""
 
-    def begin_group(self, envelope: Envelope) -> None: ...
+    def begin_group(self, envelope: Envelope, *, functional_id: str = "HC") -> None: ...
     def transaction(
         self, st_id: str, control: str, version: str, issues: Sequence[SyntaxIssue]
     ) -> bool: ...
@@ -217,26 +218,105 @@ def interchange_findings(reason: str) -> list[Finding]:
     return [Finding(SYNTAX_RULE, None, message, SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY)]
 
 
-def prescan(source: BinaryIO, name: str, limits: Limits | None = None) -> dict[int, str]:
+CLAIM_GROUP: Final = "HC"  # GS01 of a health care claim (837) group: the only groups acknowledged
+ACK_GROUP: Final = "FA"  # GS01 of a 997/999 group: an acknowledgment, never answered
+REFUSED_WITH_FILE_NOTE: Final = "022"  # TA105 for a sound interchange in a refused file
+
+
+class InterchangeLog:
+    """The interchanges read so far, so that a file refused as unreadable gets a TA1 for each
+    interchange whose ISA was read (the partner hears about every one), and the one being read
+    when the error came is named on the error. An interchange that carries only acknowledgments
+    (a TA1, 997/999 groups) is never answered: acknowledging acknowledgments makes gateways loop.
+
+    The ISAs of finished interchanges are spooled (on disk past a megabyte): a file may hold
+    any number of interchanges, memory holds a constant.
+    """
+
+    def __init__(self) -> None:
+        self._spool = Spool(1 << 20)
+        self._open: Segment | None = None
+        self._acks = self._other = False
+
+    def start(self, isa: Segment) -> None:
+        self._open = isa
+        self._acks = self._other = False
+
+    def group(self, functional_id: str) -> None:
+        if functional_id == ACK_GROUP:
+            self._acks = True
+        else:
+            self._other = True
+
+    def acknowledgment(self) -> None:
+        self._acks = True
+
+    @property
+    def answerable(self) -> bool:
+        """The open interchange may be answered: it carries more than acknowledgments."""
+        return self._other or not self._acks
+
+    def end(self) -> None:
+        if self._open is not None and self.answerable:
+            text = self._open.text
+            self._spool.write(len(text).to_bytes(4, "big") + text)
+        self._open = None
+
+    def refused(self, error: X12Error) -> None:
+        """Name on ``error`` the interchange being read, when it may be answered (else none)."""
+        error.isa = self._open if self._open is not None and self.answerable else None
+
+    def finished(self) -> Iterator[bytes]:
+        """The ISAs (raw text) of the finished interchanges that may be answered, in order."""
+        buffer = b""
+        for block in self._spool.blocks():
+            buffer += block
+            while len(buffer) >= 4:
+                size = int.from_bytes(buffer[:4], "big")
+                if len(buffer) < 4 + size:
+                    break
+                yield buffer[4 : 4 + size]
+                buffer = buffer[4 + size :]
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def prescan(
+    source: BinaryIO, name: str, limits: Limits | None = None, log: InterchangeLog | None = None
+) -> dict[int, str]:
     """Interchanges (numbered from 1) holding a transaction set with syntax errors, and why.
 
     A first pass for ``--reject interchange``: reading is cheap next to deciding and writing, and
-    it lets the real pass reject a whole interchange without holding any of it back.
+    it lets the real pass reject a whole interchange without holding any of it back. ``log``
+    records the interchanges read, for the TA1s when the file proves unreadable.
     """
     limits = limits or Limits()
+    log = log if log is not None else InterchangeLog()
     segments = SegmentReader(source, name, max_segment_bytes=limits.max_segment_bytes)
     damaged: dict[int, str] = {}
     interchanges = 0
     st_control = ""
-    for event in EventReader(segments, name, limits=limits):
-        if isinstance(event, InterchangeStart):
-            interchanges += 1
-        elif isinstance(event, TransactionStart):
-            st_control = event.st.element(2)
-        elif isinstance(event, TransactionEnd) and event.issues and interchanges not in damaged:
-            damaged[interchanges] = (
-                f"transaction set {st_control} has syntax errors: {event.issues[0]}"
-            )
+    try:
+        for event in EventReader(segments, name, limits=limits):
+            if isinstance(event, InterchangeStart):
+                interchanges += 1
+                log.start(event.isa)
+            elif isinstance(event, GroupStart):
+                log.group(event.gs.element(1))
+            elif isinstance(event, InterchangeAcknowledgment):
+                log.acknowledgment()
+            elif isinstance(event, InterchangeEnd):
+                log.end()
+            elif isinstance(event, TransactionStart):
+                st_control = event.st.element(2)
+            elif isinstance(event, TransactionEnd) and event.issues and interchanges not in damaged:
+                damaged[interchanges] = (
+                    f"transaction set {st_control} has syntax errors: {event.issues[0]}"
+                )
+    except X12Error as error:
+        log.refused(error)
+        raise
     return damaged
 
 
@@ -320,8 +400,17 @@ class FilterRun:
     rejected_interchanges: dict[int, str] = field(default_factory=dict)
     # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
     interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
+    # The interchanges read, for a TA1 each when the file is refused (see InterchangeLog).
+    interchanges: InterchangeLog = field(default_factory=InterchangeLog)
 
     def run(self, source: BinaryIO, name: str) -> Summary:
+        try:
+            return self._run(source, name)
+        except X12Error as error:
+            self.interchanges.refused(error)
+            raise
+
+    def _run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
         summary = Summary(name)
         limits = self.limits or Limits()
@@ -336,7 +425,9 @@ class FilterRun:
         isa: Segment | None = None
         interchanges = 0
         condemned: list[Finding] | None = None  # findings for every claim of a rejected interchange
-        log = get_logger()
+        log = self.interchanges
+        functional_id, group_acknowledged, group_open = "", False, False
+        logger = get_logger()
         for event in EventReader(segments, name, limits=limits):
             if isinstance(event, Claim):
                 if condemned is None:
@@ -373,12 +464,15 @@ class FilterRun:
                 sound = not event.issues
                 if writer is not None:
                     writer.transaction_end(event, sound)
-                if ack999 is not None:
+                if ack999 is not None and start.claims and group_acknowledged:
+                    # Only the sets edi-gate validated are acknowledged: other transaction types
+                    # pass through, and are not edi-gate's to accept or reject.
+                    if not group_open:
+                        ack999.begin_group(start.envelope, functional_id=functional_id)
+                        group_open = True
                     st = start.st
                     version = st.element(3) or start.envelope.version
-                    # Other transaction types are not edi-gate's to judge: they pass, so say so.
-                    issues = event.issues if start.claims else []
-                    ack999.transaction(st.element(1), st.element(2), version, issues)
+                    ack999.transaction(st.element(1), st.element(2), version, event.issues)
                 if start.claims:
                     override = None if sound else syntax_findings(event.issues)
                     tally.merge_into(summary, sound)
@@ -391,21 +485,33 @@ class FilterRun:
             elif isinstance(event, GroupStart):
                 if writer is not None:
                     writer.group_start(event)
-                if ack999 is not None:
-                    ack999.begin_group(event.envelope)
+                functional_id = event.gs.element(1)
+                log.group(functional_id)
+                # A 999 answers an 837 group, opened at its first set edi-gate validates: 835,
+                # 270, 277 and 997/999 groups get none (never acknowledge an acknowledgment).
+                group_acknowledged, group_open = functional_id == CLAIM_GROUP, False
             elif isinstance(event, GroupEnd):
                 if writer is not None:
                     writer.group_end(event)
-                if ack999 is not None:
-                    ack999.end_group(
-                        [issue.code for issue in event.issues], declared=event.transaction_count
-                    )
+                if ack999 is not None and group_open:
+                    # AK902 is GE01 as declared when it is a number (N0 1-6), else the sets counted
+                    ge01 = event.ge.element(1)
+                    declared = event.transaction_count
+                    if ge01.isascii() and ge01.isdigit() and len(ge01) <= 6:
+                        declared = int(ge01)
+                    ack999.end_group([issue.code for issue in event.issues], declared=declared)
+                group_acknowledged = group_open = False
                 for issue in event.issues:
-                    log.warning(
+                    logger.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
                     )
+            elif isinstance(event, InterchangeAcknowledgment):
+                log.acknowledgment()
+                if writer is not None:
+                    writer.interchange_acknowledgment(event)
             elif isinstance(event, InterchangeStart):
                 isa = event.isa
+                log.start(isa)
                 interchanges += 1
                 reason = self.rejected_interchanges.get(interchanges)
                 condemned = None if reason is None else interchange_findings(reason)
@@ -414,10 +520,11 @@ class FilterRun:
             elif isinstance(event, InterchangeEnd):
                 if writer is not None:
                     writer.interchange_end(event)
-                if event.issues and isa is not None:
+                if event.issues and isa is not None and log.answerable:
                     self.interchange_issues.append((isa, event.issues))
+                log.end()
                 for issue in event.issues:
-                    log.warning(
+                    logger.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
                     )
         if writer is not None and writer.bytes_written and segments.trailing:
