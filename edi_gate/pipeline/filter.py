@@ -212,6 +212,38 @@ def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:
     return findings
 
 
+COB_RULE: Final = "LINE-SCOPE-COB"
+# 277CA triple: A7 rejected for invalid information, 400 "claim is out of balance".
+COB_CATEGORY, COB_STATUS = "A7", "400"
+
+
+def carries_cob(claim: Claim) -> bool:
+    """True when the claim carries a prior payer's adjudication: 2320 AMT*D (payer paid), CAS
+    adjustments (2320 or 2430), or a 2430 line adjudication (SVD). Such a claim balances
+    (X12 interpretations 524, 1294: CLM02 = prior payer paid + adjustments), so a line cannot be
+    cut from it without making it wrong."""
+    for segment in claim.segments:
+        tag = segment.tag
+        if tag == b"SVD" or tag == b"CAS" or (tag == b"AMT" and segment.element(1) == "D"):
+            return True
+    return False
+
+
+def whole_claim_for_cob(claim: Claim, decision: Decision) -> Decision:
+    """--scope line on a claim with coordination-of-benefits data: the claim is rejected whole
+    (with its line findings, each line's 2220D in the 277CA) instead of losing lines and leaving
+    the prior payer's amounts unbalanced. Other decisions are returned as they are."""
+    if not decision.accepted or not decision.rejected_lines or not carries_cob(claim):
+        return decision
+    lines = ",".join(str(n) for n in sorted(decision.rejected_lines))
+    message = (
+        f"claim carries coordination-of-benefits data (2320 AMT*D/CAS, 2430): removing line(s) "
+        f"{lines} would leave CLM02 out of balance with the prior payer's amounts; rejected whole"
+    )
+    cob = Finding(COB_RULE, None, message, COB_CATEGORY, COB_STATUS)
+    return Decision(False, [cob, *decision.findings], decision.rejected_lines)
+
+
 def interchange_findings(reason: str) -> list[Finding]:
     """The finding for each claim of an interchange rejected whole (--reject interchange)."""
     message = f"interchange rejected: {reason}"[:264]
@@ -432,6 +464,8 @@ class FilterRun:
             if isinstance(event, Claim):
                 if condemned is None:
                     decision = decide(event, evaluate(event), scope)
+                    if decision.rejected_lines:
+                        decision = whole_claim_for_cob(event, decision)
                 else:
                     decision = Decision(False, condemned)
                 if writer is not None:
