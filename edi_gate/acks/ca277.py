@@ -452,7 +452,9 @@ class Ack277Writer:
             statuses = [reject_status(f) for f in findings]
             icn = ""
             by_line = _statuses_by_line(findings, statuses)
-            lines = [_line_ack(ln, by_line[ln.number]) for ln in claim.lines if ln.number in by_line]
+            lines = [
+                _line_ack(ln, by_line[ln.number]) for ln in claim.lines if ln.number in by_line
+            ]
         ack = _ClaimAck(
             claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
             charge=charge,

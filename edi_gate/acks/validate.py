@@ -23,8 +23,6 @@ _LOCK = threading.Lock()  # pyx12 logs through a shared logger
 TA1_ONLY_ERRORS = ('Mandatory loop "Functional Group Header" (GS_LOOP) missing',)
 
 
-
-
 @dataclass(frozen=True)
 class TR3Exception:
     """A known difference between pyx12's map and the TR3 as payers implement it, where edi-gate
