@@ -315,6 +315,13 @@ def _line_texts(line: _LineAck, claim_start: date, claim_end: date | None) -> li
     return texts
 
 
+def _modifier(value: str) -> str:
+    """SVC01-3..6 (AN 2-2): the modifier cleaned, or '' (dropped) when that leaves no two
+    characters ('2:' from another component separator is no modifier)."""
+    text = clean(value, 2)
+    return text if len(text) == 2 else ""
+
+
 def _line_ack(line: ServiceLine, statuses: list[_Status]) -> _LineAck:
     """What the 2220D repeats of an 837 line, each value through the gate: SVC01-1 from its
     code list (an unknown qualifier becomes HC: it may carry another component separator, and
@@ -322,7 +329,7 @@ def _line_ack(line: ServiceLine, statuses: list[_Status]) -> _LineAck:
     return _LineAck(
         qualifier=code(line.qualifier, SVC_QUALIFIERS, "HC"),
         procedure=clean(line.procedure, 48) or "UNKNOWN",
-        modifiers=tuple(clean(m, 2) for m in line.modifiers if clean(m, 2)),
+        modifiers=tuple(m for m in map(_modifier, line.modifiers) if m),
         charge=line.charge,
         units=line.units,
         start=line.service_date,
