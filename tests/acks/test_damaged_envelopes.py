@@ -61,9 +61,8 @@ class Case:
 
 INJECT = "A*B~C:D^E"
 # every segment id edi-gate's acknowledgments use: an injected terminator would add another
-WRITTEN_TAGS = set(
-    "ISA GS ST BHT HL NM1 TRN DTP STC QTY AMT REF SVC SE GE IEA AK1 AK2 IK3 IK4 IK5 AK9".split()
-)
+_TAGS = "ISA GS ST BHT HL NM1 TRN DTP STC QTY AMT REF SVC SE GE IEA AK1 AK2 IK3 IK4 IK5 AK9"
+WRITTEN_TAGS = set(_TAGS.split(" "))
 CASES: dict[str, Callable[[], Case]] = {
     "sound": lambda: Case(build(Interchange([two_sets()])), ak9=["A"]),
     "ge01-count": lambda: Case(build(Interchange([two_sets(ge01="7")])), ak9=["E"]),
