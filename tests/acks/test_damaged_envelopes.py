@@ -583,3 +583,22 @@ def test_non_ascii_never_crashes_and_is_never_copied(tmp_path: Path) -> None:
     assert [s[2] for s in ak if s[0] == "AK1"] == ["10"] and ["AK2", "837", "0000"] in [
         s[:3] for s in ak
     ]
+
+
+def test_watch_outbox_gets_the_ta1_of_a_truncated_upload(tmp_path: Path) -> None:
+    """Item 3 in `watch`: the commonest broken upload (no IEA) is quarantined and the partner's
+    outbox holds the TA1 rejecting it (watch gets its acknowledgments from run_filter_file)."""
+    from edi_gate.pipeline.watch import ACK999_SUFFIX, Router, WatchConfig, Watcher
+
+    cfg = WatchConfig(
+        *(tmp_path / d for d in ("inbox", "out", "acks", "archive", "quarantine")),
+        settle=0,
+        interval=0.1,
+    )
+    cfg.inbox.mkdir(parents=True)
+    (cfg.inbox / "upload.837").write_bytes(CASES["missing-iea"]().data)
+    done = Watcher(cfg, Router(cfg, lambda ruleset, roster: ENGINE, None)).run(once=True)
+    assert [e["outcome"] for e in done] == ["quarantined"]
+    outbox = list(cfg.acks.rglob(f"*{ACK999_SUFFIX}"))
+    assert len(outbox) == 1
+    assert ta1s(split(outbox[0].read_bytes())) == [("R", "023")]
