@@ -33,6 +33,7 @@ from edi_gate.acks.x12out import (
     clean,
     code,
     d8,
+    echo,
     hhmm,
     segment_text,
 )
@@ -315,6 +316,13 @@ def _line_texts(line: _LineAck, claim_start: date, claim_end: date | None) -> li
     return texts
 
 
+def reference(value: str) -> str:
+    """A reference the 277CA returns to the submitter exactly as submitted when it is valid
+    (AN 1-50): CLM01 in 2200D TRN02 and REF*D9 (RFI 1926), BHT03 in 2200B TRN02 (RFI 1991),
+    REF*6R in 2220D REF*FJ; else cleaned ('' when nothing is left)."""
+    return echo(value, 1, 50)
+
+
 def _modifier(value: str) -> str:
     """SVC01-3..6 (AN 2-2): the modifier cleaned, or '' (dropped) when that leaves no two
     characters ('2:' from another component separator is no modifier)."""
@@ -334,7 +342,7 @@ def _line_ack(line: ServiceLine, statuses: list[_Status]) -> _LineAck:
         units=line.units,
         start=line.service_date,
         end=line.service_date_end,
-        line_control=clean(line.line_control, 50) or str(line.number),
+        line_control=reference(line.line_control) or str(line.number),
         statuses=statuses,
     )
 
@@ -463,14 +471,14 @@ class Ack277Writer:
                 _line_ack(ln, by_line[ln.number]) for ln in claim.lines if ln.number in by_line
             ]
         ack = _ClaimAck(
-            claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
+            claim_id=reference(claim.claim_id) or "UNKNOWN",
             charge=charge,
             charge_text=charge_text,
             accepted=decision.accepted,
             accepted_amount=accepted_amount,
             rejected_amount=charge - accepted_amount,
             patient=_patient(claim),
-            clearinghouse_trace=clean(claim.clearinghouse_trace, 50),
+            clearinghouse_trace=reference(claim.clearinghouse_trace),
             start=start,
             end=end,
             text="",
@@ -544,7 +552,7 @@ class Ack277Writer:
             "46",
             (clean(sub.id, 80) or clean(env.sender_id, 80)).ljust(2, "0"),
         )
-        out("TRN", "2", clean(env.bht_reference, 50) or clean(env.transaction_control, 50) or "0")
+        out("TRN", "2", reference(env.bht_reference) or reference(env.transaction_control) or "0")
         total = sum((c.charge for c in claims), Decimal(0))
         out("STC", (*RECEIPT, "PR"), today, "WQ", amount(total))
         self._totals(out, claims, ("90", "AA"))

@@ -75,6 +75,8 @@ def echo(value: str, min_len: int, max_len: int) -> str:
     """An identifier returned exactly as received (GS02/GS03, ST02, GS06, ISA06/ISA08 ...) when it
     is a valid AN value of ``min_len``..``max_len`` characters; else the value cleaned, or '' when
     even that is too short (the caller supplies its replacement)."""
+    if min_len <= len(value) <= max_len and value.isascii() and value.isalnum():
+        return value  # the usual id, without the character-set check
     if (
         min_len <= len(value) <= max_len
         and value.isascii()

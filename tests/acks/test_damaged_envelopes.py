@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from edi_gate.acks.ack999 import _digits, _set_control
+from edi_gate.acks.ca277 import reference
 from edi_gate.acks.validate import TA1_ONLY_ERRORS, pyx12_errors
-from edi_gate.acks.x12out import clean
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
 from tests.helpers import RejectClaims, count_clm
@@ -449,9 +449,9 @@ def test_outputs_agree(name: str, tmp_path: Path) -> None:
     # the 277CA acknowledges every claim once, with the same verdict
     ca_segs = split(out.ca277) if out.ca277 else []
     acked = claims_277(ca_segs)
-    assert sorted(acked) == sorted(clean(r["claim"], 50) or "UNKNOWN" for r in records)
+    assert sorted(acked) == sorted(reference(r["claim"]) or "UNKNOWN" for r in records)
     for record in records:
-        stc = next(s for s in acked[clean(record["claim"], 50)] if s[0] == "STC")
+        stc = next(s for s in acked[reference(record["claim"])] if s[0] == "STC")
         assert (stc[1].split(":")[0] == "A2") == (record["decision"] == "accepted"), stc
     if out.ca277:
         assert pyx12_errors(out.paths["277"]) == []
@@ -602,3 +602,21 @@ def test_watch_outbox_gets_the_ta1_of_a_truncated_upload(tmp_path: Path) -> None
     outbox = list(cfg.acks.rglob(f"*{ACK999_SUFFIX}"))
     assert len(outbox) == 1
     assert ta1s(split(outbox[0].read_bytes())) == [("R", "023")]
+
+
+def test_claim_references_come_back_exactly_as_submitted(tmp_path: Path) -> None:
+    """Item 5 (RFI 1926): 2200D TRN02 carries CLM01 exactly, spaces included, and 2220D REF*FJ
+    the line's REF*6R; only what is not valid X12 for the element is cleaned."""
+    data = build(
+        Interchange(
+            [Group([Transaction([Claim(" PCN  01", [Line(), Line("76000", control="L  2")])])])]
+        )
+    )
+    engine = RejectClaims(lines={" PCN  01": {2}})
+    paths = {k: tmp_path / f"out.{k}" for k in ("837", "277")}
+    targets = FilterTargets(output=str(paths["837"]), acks=str(paths["277"]))
+    run_filter_file(io.BytesIO(data), "case.837", engine, targets, now=NOW)
+    segs = split(paths["277"].read_bytes())
+    assert ["TRN", "2", " PCN  01"] in segs
+    assert ["REF", "FJ", "L  2"] in segs
+    assert pyx12_errors(paths["277"]) == []
