@@ -244,6 +244,15 @@ def whole_claim_for_cob(claim: Claim, decision: Decision) -> Decision:
     return Decision(False, [cob, *decision.findings], decision.rejected_lines)
 
 
+def decide_claim(claim: Claim, findings: list[Finding], scope: str) -> Decision:
+    """The decision for one claim: the engine's ``decide``, then the COB guard of line scope
+    (one place, for the filter and for replay's --compare)."""
+    decision = decide(claim, findings, scope)
+    if decision.rejected_lines:
+        decision = whole_claim_for_cob(claim, decision)
+    return decision
+
+
 def interchange_findings(reason: str) -> list[Finding]:
     """The finding for each claim of an interchange rejected whole (--reject interchange)."""
     message = f"interchange rejected: {reason}"[:264]
@@ -463,9 +472,7 @@ class FilterRun:
         for event in EventReader(segments, name, limits=limits):
             if isinstance(event, Claim):
                 if condemned is None:
-                    decision = decide(event, evaluate(event), scope)
-                    if decision.rejected_lines:
-                        decision = whole_claim_for_cob(event, decision)
+                    decision = decide_claim(event, evaluate(event), scope)
                 else:
                     decision = Decision(False, condemned)
                 if writer is not None:
