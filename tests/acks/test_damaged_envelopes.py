@@ -161,6 +161,21 @@ CASES: dict[str, Callable[[], Case]] = {
         ),
         pyx12_837=False,
     ),
+    "truncated-acknowledgment": lambda: Case(
+        build(
+            Interchange(
+                [
+                    Group(
+                        [Transaction([], st01="999", body=["AK1*HC*1*005010X222A1"])],
+                        gs01="FA",
+                        gs08="005010X231A1",
+                    )
+                ],
+                no_iea=True,
+            )
+        ),
+        refused=True,  # unreadable, but an acknowledgment: no TA1 answers it
+    ),
     "line-scope-removal": lambda: Case(
         build(
             Interchange(
