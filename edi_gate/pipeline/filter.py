@@ -466,7 +466,7 @@ class FilterRun:
         isa: Segment | None = None
         interchanges = 0
         condemned: list[Finding] | None = None  # findings for every claim of a rejected interchange
-        log = self.interchanges
+        seen = self.interchanges  # which interchanges may be answered (TA1s)
         functional_id, group_acknowledged, group_open = "", False, False
         logger = get_logger()
         for event in EventReader(segments, name, limits=limits):
@@ -527,7 +527,7 @@ class FilterRun:
                 if writer is not None:
                     writer.group_start(event)
                 functional_id = event.gs.element(1)
-                log.group(functional_id)
+                seen.group(functional_id)
                 # A 999 answers an 837 group, opened at its first set edi-gate validates: 835,
                 # 270, 277 and 997/999 groups get none (never acknowledge an acknowledgment).
                 group_acknowledged, group_open = functional_id == CLAIM_GROUP, False
@@ -547,12 +547,12 @@ class FilterRun:
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
                     )
             elif isinstance(event, InterchangeAcknowledgment):
-                log.acknowledgment()
+                seen.acknowledgment()
                 if writer is not None:
                     writer.interchange_acknowledgment(event)
             elif isinstance(event, InterchangeStart):
                 isa = event.isa
-                log.start(isa)
+                seen.start(isa)
                 interchanges += 1
                 reason = self.rejected_interchanges.get(interchanges)
                 condemned = None if reason is None else interchange_findings(reason)
@@ -561,9 +561,9 @@ class FilterRun:
             elif isinstance(event, InterchangeEnd):
                 if writer is not None:
                     writer.interchange_end(event)
-                if event.issues and isa is not None and log.answerable:
+                if event.issues and isa is not None and seen.answerable:
                     self.interchange_issues.append((isa, event.issues))
-                log.end()
+                seen.end()
                 for issue in event.issues:
                     logger.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
