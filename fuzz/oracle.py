@@ -216,10 +216,10 @@ def check_conservation(outcome: Outcome, data: bytes, *, scope: str = "claim") -
     elif accepted:
         _fail(f"{len(accepted)} claims accepted but no filtered output written")
     if outcome.ack277 or records:
-        from edi_gate.acks.x12out import clean
+        from edi_gate.acks.ca277 import reference
 
         acked = ack277_claims(outcome.ack277) if outcome.ack277 else []
-        want = [clean(r["claim"], 50) or "UNKNOWN" for r in records]
+        want = [reference(r["claim"]) or "UNKNOWN" for r in records]
         if sorted(acked) != sorted(want):
             _fail(f"277CA acknowledges {len(acked)} claims, decisions hold {len(want)}")
 
@@ -234,8 +234,9 @@ def _envelope_issue_codes(data: bytes) -> set[str]:
     for event in EventReader(SegmentReader(io.BytesIO(data), "x"), "x"):
         if isinstance(event, GroupEnd | InterchangeEnd):
             codes.update(issue.code for issue in event.issues)
-        elif isinstance(event, TransactionEnd) and event.issues:
-            codes.add("set:" + event.issues[0].message)
+        elif isinstance(event, TransactionEnd):
+            # every issue: the output fixes some (SE02 = ST02), which must not surface others
+            codes.update("set:" + issue.message for issue in event.issues)
     return codes
 
 

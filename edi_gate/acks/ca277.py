@@ -21,6 +21,7 @@ from edi_gate.acks.codes import (
     DEFAULT_REJECT_CATEGORY,
     FALLBACK_STATUS,
     REJECT_CATEGORIES,
+    SVC_QUALIFIERS,
     valid_category,
     valid_status,
 )
@@ -30,14 +31,16 @@ from edi_gate.acks.x12out import (
     SegmentOut,
     amount,
     clean,
+    code,
     d8,
+    echo,
     hhmm,
     segment_text,
 )
 from edi_gate.errors import ConfigError
 from edi_gate.memo import Memo
 from edi_gate.rules.findings import Decision, Finding
-from edi_gate.x12.model import Claim, Envelope, Party
+from edi_gate.x12.model import Claim, Envelope, Party, ServiceLine
 
 VERSION: Final = "005010X214"
 PAYER_QUALIFIERS: Final = ("46", "FI", "PI", "XV")
@@ -48,6 +51,11 @@ ACCEPTED: Final = ("A2", "20")  # 2200D: accepted for processing
 MAX_LINE_STATUSES: Final = 3  # 2220D has one STC: STC01, STC10, STC11
 _STC_GAP: Final = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a message (STC12)
 _LINE_STC_GAP: Final = ("",) * 6  # STC04..STC09 of a 2220D STC
+# 2220D STC02 (status effective date) is left empty: the X214 TR3 as payers implement it (NGS
+# Medicare sends `STC*A7:584**U`; stupidedi's X214 grammar marks it Not Used) against pyx12's map,
+# which requires it. The named exception edi_gate.acks.validate.TR3_EXCEPTIONS tolerates exactly
+# that pyx12 error; README "Acknowledgments" cites the evidence.
+LINE_STC02: Final = ""
 
 
 def _strftime_ymd(day: date) -> str:
@@ -129,7 +137,7 @@ class _ClaimAck:
 
     claim_id: str
     charge: Decimal
-    charge_text: str  # amount(charge), as the 277CA writes it
+    charge_text: str  # STC04 as written: the charge of the claim as forwarded (or as submitted)
     accepted: bool
     accepted_amount: Decimal
     rejected_amount: Decimal
@@ -271,33 +279,80 @@ def _claim_text(
     qualifier, period = _dtp(claim.start, claim.end)
     texts.append(f"DTP*472*{qualifier}*{period}~\n")
     for line in lines:
-        for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
-            chunk_statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
-            texts.append(
-                segment_text(
-                    "SVC",
-                    (
-                        (line.qualifier, line.procedure, *line.modifiers[:4]),
-                        amount(line.charge),
-                        "",
-                        "",
-                        "",
-                        "",
-                        amount(line.units),
-                    ),
-                )
-            )
-            extra = [s.composite(entity=False) for s in chunk_statuses[1:]]
-            texts.append(
-                segment_text(
-                    "STC", (chunk_statuses[0].composite(), today, "U", *_LINE_STC_GAP, *extra)
-                )
-            )
-            if line.line_control:
-                texts.append(segment_text("REF", ("FJ", line.line_control)))
-            if line.start is not None:
-                texts.append(segment_text("DTP", ("472", *_dtp(line.start, line.end))))
+        texts.extend(_line_texts(line, claim.start, claim.end))
     return "".join(texts), len(texts)
+
+
+def _line_texts(line: _LineAck, claim_start: date, claim_end: date | None) -> list[str]:
+    """The 2220D loop(s) of one line: SVC, STC (STC02 empty, STC03 U), REF*FJ, DTP*472.
+
+    REF*FJ and DTP*472 are always sent (stupidedi's X214 grammar requires both, NGS sends both):
+    REF*FJ carries the 837's REF*6R, else the line's LX number; DTP*472 the line's date, else
+    the claim's. A line with more than three findings repeats the loop (pyx12 allows one STC).
+    """
+    texts = []
+    start, end = (line.start, line.end) if line.start is not None else (claim_start, claim_end)
+    for chunk in range(0, len(line.statuses), MAX_LINE_STATUSES):
+        chunk_statuses = line.statuses[chunk : chunk + MAX_LINE_STATUSES]
+        texts.append(
+            segment_text(
+                "SVC",
+                (
+                    (line.qualifier, line.procedure, *line.modifiers[:4]),
+                    amount(line.charge),
+                    "",
+                    "",
+                    "",
+                    "",
+                    amount(line.units),
+                ),
+            )
+        )
+        extra = [s.composite(entity=False) for s in chunk_statuses[1:]]
+        first = chunk_statuses[0].composite()
+        texts.append(segment_text("STC", (first, LINE_STC02, "U", *_LINE_STC_GAP, *extra)))
+        texts.append(f"REF*FJ*{line.line_control}~\n")
+        texts.append(segment_text("DTP", ("472", *_dtp(start, end))))
+    return texts
+
+
+def reference(value: str) -> str:
+    """A reference the 277CA returns to the submitter exactly as submitted when it is valid
+    (AN 1-50): CLM01 in 2200D TRN02 and REF*D9 (RFI 1926), BHT03 in 2200B TRN02 (RFI 1991),
+    REF*6R in 2220D REF*FJ; else cleaned ('' when nothing is left)."""
+    return echo(value, 1, 50)
+
+
+def _modifier(value: str) -> str:
+    """SVC01-3..6 (AN 2-2): the modifier cleaned, or '' (dropped) when that leaves no two
+    characters ('2:' from another component separator is no modifier)."""
+    text = clean(value, 2)
+    return text if len(text) == 2 else ""
+
+
+def _line_ack(line: ServiceLine, statuses: list[_Status]) -> _LineAck:
+    """What the 2220D repeats of an 837 line, each value through the gate: SVC01-1 from its
+    code list (an unknown qualifier becomes HC: it may carry another component separator, and
+    must not change what the procedure code reads as), the rest cleaned of delimiters."""
+    return _LineAck(
+        qualifier=code(line.qualifier, SVC_QUALIFIERS, "HC"),
+        procedure=clean(line.procedure, 48) or "UNKNOWN",
+        modifiers=tuple(m for m in map(_modifier, line.modifiers) if m),
+        charge=line.charge,
+        units=line.units,
+        start=line.service_date,
+        end=line.service_date_end,
+        line_control=reference(line.line_control) or str(line.number),
+        statuses=statuses,
+    )
+
+
+def _statuses_by_line(findings: list[Finding], statuses: list[_Status]) -> dict[int, list[_Status]]:
+    by_line: dict[int, list[_Status]] = {}
+    for finding, status in zip(findings, statuses, strict=True):
+        if finding.line is not None:
+            by_line.setdefault(finding.line, []).append(status)
+    return by_line
 
 
 def _bht_date(envelope: Envelope) -> date | None:
@@ -384,49 +439,46 @@ class Ack277Writer:
             accepted_amount = charge
             notes = [f"{f.rule} - {f.message}" for f in decision.findings]
             if decision.rejected_lines:
+                # --scope line: STC04 and REF*1K are those of the claim as forwarded (CLM02
+                # re-summed), and each removed line gets its 2220D with the reasons.
                 kept = [ln.charge for ln in claim.lines if ln.number not in decision.rejected_lines]
                 accepted_amount = sum(kept, Decimal(0))
+                charge_text = amount(accepted_amount)
                 removed = ",".join(str(n) for n in sorted(decision.rejected_lines))
                 label = "LINES" if len(decision.rejected_lines) > 1 else "LINE"
                 notes.insert(0, f"{label} {removed} REMOVED")
+                line_findings = [f for f in decision.findings if f.line is not None]
+                by_line = _statuses_by_line(
+                    line_findings, [reject_status(f) for f in line_findings]
+                )
+                lines = [
+                    _line_ack(ln, by_line.get(ln.number) or [_status_for_empty()])
+                    for ln in claim.lines
+                    if ln.number in decision.rejected_lines
+                ]
             message = clean("; ".join(notes), MESSAGE_MAX, upper=True) if notes else ""
             statuses = [_Status(ACCEPTED[0], ACCEPTED[1], "PR", message)]
             icn = payer_claim_control_number(
-                claim.envelope.sender_id, claim.claim_id, charge, start, end, charge_text
+                claim.envelope.sender_id, claim.claim_id, accepted_amount, start, end, charge_text
             )
         else:
             accepted_amount = Decimal(0)
             findings = decision.findings or [_EMPTY]
             statuses = [reject_status(f) for f in findings]
             icn = ""
-            by_line: dict[int, list[_Status]] = {}
-            for finding, status in zip(findings, statuses, strict=True):
-                if finding.line is not None:
-                    by_line.setdefault(finding.line, []).append(status)
-            for line in claim.lines:
-                if line.number in by_line:
-                    lines.append(
-                        _LineAck(
-                            qualifier=line.qualifier or "HC",
-                            procedure=clean(line.procedure, 48) or "UNKNOWN",
-                            modifiers=tuple(clean(m, 2) for m in line.modifiers if clean(m, 2)),
-                            charge=line.charge,
-                            units=line.units,
-                            start=line.service_date,
-                            end=line.service_date_end,
-                            line_control=clean(line.line_control, 50),
-                            statuses=by_line[line.number],
-                        )
-                    )
+            by_line = _statuses_by_line(findings, statuses)
+            lines = [
+                _line_ack(ln, by_line[ln.number]) for ln in claim.lines if ln.number in by_line
+            ]
         ack = _ClaimAck(
-            claim_id=clean(claim.claim_id, 50) or "UNKNOWN",
+            claim_id=reference(claim.claim_id) or "UNKNOWN",
             charge=charge,
             charge_text=charge_text,
             accepted=decision.accepted,
             accepted_amount=accepted_amount,
             rejected_amount=charge - accepted_amount,
             patient=_patient(claim),
-            clearinghouse_trace=clean(claim.clearinghouse_trace, 50),
+            clearinghouse_trace=reference(claim.clearinghouse_trace),
             start=start,
             end=end,
             text="",
@@ -450,6 +502,7 @@ class Ack277Writer:
                 for claim in provider.claims:
                     claim.accepted = False
                     claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
+                    claim.charge_text = amount(claim.charge)  # STC04: the claim as submitted
                     claim.text, claim.segments = _claim_text(claim, self.today, statuses, "", [])
         self.framer.open_for(txn.envelope)
         st02 = self.framer.transaction("277", lambda out, st02: self._body(out, st02, txn))
@@ -499,7 +552,7 @@ class Ack277Writer:
             "46",
             (clean(sub.id, 80) or clean(env.sender_id, 80)).ljust(2, "0"),
         )
-        out("TRN", "2", clean(env.bht_reference, 50) or clean(env.transaction_control, 50) or "0")
+        out("TRN", "2", reference(env.bht_reference) or reference(env.transaction_control) or "0")
         total = sum((c.charge for c in claims), Decimal(0))
         out("STC", (*RECEIPT, "PR"), today, "WQ", amount(total))
         self._totals(out, claims, ("90", "AA"))

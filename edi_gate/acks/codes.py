@@ -31,6 +31,15 @@ IK403_CODES = _codes("1 2 3 4 5 6 7 8 9 10 11 12 13 I10 I11 I12 I13 I6 I9")
 IK5_CODES = _codes("1 2 3 4 5 6 7 8 9 10 11 12 13 15 16 17 18 19 23 24 25 26 27 I5 I6")
 AK9_CODES = _codes("1 2 3 4 5 6 10 11 12 13 14 15 16 17 18 19 23 24 25 26")
 TA1_NOTES = frozenset(f"{n:03d}" for n in range(30))
+# AK101: functional identifiers a 999 may acknowledge; AK201: transaction set ids (pyx12's map).
+AK1_FUNCTIONAL_IDS = _codes("BE HB HC HI HN HP HR HS RA")
+AK2_SET_IDS = _codes("270 271 276 277 278 820 834 835 837")
+# ISA05/ISA07 interchange id qualifiers (X12 element I05).
+ISA_ID_QUALIFIERS = _codes(
+    "01 02 03 04 07 08 09 10 11 12 13 14 15 16 17 18 19 20 27 28 29 30 33 34 NR ZZ"
+)
+# 277CA 2220D SVC01-1 product/service id qualifiers (pyx12's X214 map and stupidedi agree).
+SVC_QUALIFIERS = _codes("AD ER HC HP IV NU WK")
 
 
 @cache

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from edi_gate.acks.codes import TA1_NOTES
 from edi_gate.acks.state import ControlNumbers
-from edi_gate.acks.x12out import SegmentOut, write_isa
+from edi_gate.acks.x12out import SegmentOut, digits, valid_datetime, write_isa
 from edi_gate.x12.errors import X12Error
 from edi_gate.x12.tokenizer import Segment
 
@@ -31,14 +31,6 @@ def isa_fields(isa: Segment | bytes | str | None) -> list[str] | None:
     if not text.startswith("ISA") or len(text) < 4:
         return None
     return text.split(text[3])
-
-
-def _valid(value: str, fmt: str) -> bool:
-    try:
-        datetime.strptime(value, fmt)
-    except ValueError:
-        return False
-    return True
 
 
 def write_ta1(
@@ -71,13 +63,14 @@ def write_ta1(
     fields = isa_fields(isa)
     if fields is None or len(fields) < 14:
         return False
-    isa13 = fields[13].strip()
-    if not isa13.isdigit() or len(isa13) > 9:
+    isa13 = digits(fields[13].strip(), 1, 9)  # ASCII digits: '١٢٣' passes str.isdigit
+    if isa13 is None:
         return False
-    isa09, isa10 = fields[9].strip(), fields[10].strip()
-    if len(isa09) != 6 or not _valid(isa09, "%y%m%d"):
+    # TA102/TA103 echo ISA09/ISA10 when they are a real date and time, else the run's.
+    isa09, isa10 = fields[9], fields[10]
+    if not valid_datetime(isa09, "%y%m%d", 6):
         isa09 = now.strftime("%y%m%d")
-    if len(isa10) != 4 or not _valid(isa10, "%H%M"):
+    if not valid_datetime(isa10, "%H%M", 4):
         isa10 = now.strftime("%H%M")
     if note is None and error is not None:
         note = error.ta1_note or DEFAULT_NOTE

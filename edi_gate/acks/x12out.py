@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO, Final
 
+from edi_gate.acks.codes import ISA_ID_QUALIFIERS
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.memo import Memo
 from edi_gate.x12.model import Envelope
@@ -60,6 +61,59 @@ def clean(value: object, max_len: int | None = None, *, upper: bool = False) -> 
     if max_len is not None and len(text) > max_len:
         text = text[:max_len].rstrip()
     return text
+
+
+# -- the gate -------------------------------------------------------------------------------------
+# Every value copied from the input into an acknowledgment passes one of these: free text through
+# ``clean``; identifiers the guide says to return as received through ``echo``; coded values
+# through ``code``; numbers, dates and times through ``digits`` and ``valid_datetime``. What fails
+# its element's type, length or code list is replaced, never copied, so no input byte can add a
+# delimiter, a non-ASCII character or an invalid code to what edi-gate writes.
+
+
+def echo(value: str, min_len: int, max_len: int) -> str:
+    """An identifier returned exactly as received (GS02/GS03, ST02, GS06, ISA06/ISA08 ...) when it
+    is a valid AN value of ``min_len``..``max_len`` characters; else the value cleaned, or '' when
+    even that is too short (the caller supplies its replacement)."""
+    if min_len <= len(value) <= max_len and value.isascii() and value.isalnum():
+        return value  # the usual id, without the character-set check
+    if (
+        min_len <= len(value) <= max_len
+        and value.isascii()
+        and _ALLOWED.issuperset(value)
+        and not value.isspace()
+    ):
+        return value
+    text = clean(value, max_len)
+    return text if len(text) >= min_len else ""
+
+
+def code(value: str, allowed: frozenset[str] | tuple[str, ...], default: str) -> str:
+    """A coded (ID) value: ``value`` when it is in the element's code list, else ``default``."""
+    return value if value in allowed else default
+
+
+def digits(value: str, min_len: int, max_len: int) -> str | None:
+    """An N0 value (control numbers): ASCII digits only ('١' passes ``str.isdigit``), within
+    length; None when it is not one."""
+    if min_len <= len(value) <= max_len and value.isascii() and value.isdigit():
+        return value
+    return None
+
+
+def valid_datetime(value: str, fmt: str, length: int) -> bool:
+    """True for a DT/TM value of exactly ``length`` ASCII digits that is a real date or time
+    (``strptime`` alone accepts '2401 1' for %y%m%d)."""
+    if digits(value, length, length) is None:
+        return False
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+USAGE: Final = ("P", "T")  # ISA15
 
 
 def amount(value: Decimal | int | float | str | None) -> str:
@@ -128,8 +182,9 @@ class SegmentOut:
 
 
 def isa_id(value: str) -> str:
-    """An ISA06/ISA08 id: cleaned, at most 15 characters, padded with spaces."""
-    return clean(value, 15).ljust(15)
+    """An ISA06/ISA08 id: as received when valid (15 characters, padded with spaces), else
+    cleaned; never empty (an all-space id cannot address anyone)."""
+    return (echo(value.rstrip(), 1, 15) or "UNKNOWN").ljust(15)
 
 
 def write_isa(
@@ -148,9 +203,9 @@ def write_isa(
         " " * 10,
         "00",
         " " * 10,
-        (clean(sender[0], 2) or "ZZ").ljust(2),
+        code(sender[0].strip(), ISA_ID_QUALIFIERS, "ZZ"),
         isa_id(sender[1]),
-        (clean(receiver[0], 2) or "ZZ").ljust(2),
+        code(receiver[0].strip(), ISA_ID_QUALIFIERS, "ZZ"),
         isa_id(receiver[1]),
         now.strftime("%y%m%d"),
         hhmm(now),
@@ -158,9 +213,14 @@ def write_isa(
         "00501",
         f"{control:09d}",
         "0",
-        usage if usage in ("P", "T") else "P",
+        code(usage, USAGE, "P"),
         COMPONENT,
     )
+
+
+def _gs_id(application_id: str, interchange_id: str) -> str:
+    """GS02/GS03 of an acknowledgment: the input's GS03/GS02 as received, else its ISA id."""
+    return echo(application_id, 2, 15) or echo(interchange_id.strip(), 2, 15) or "UNKNOWN"
 
 
 @dataclass(slots=True)
@@ -211,7 +271,7 @@ class EnvelopeFramer:
             envelope.receiver_id.strip(),
             envelope.usage,
         )
-        gkey = (envelope.application_sender.strip(), envelope.application_receiver.strip())
+        gkey = (envelope.application_sender, envelope.application_receiver)
         current = self._open
         if current is not None and current.interchange_key != ikey:
             self.close()
@@ -234,11 +294,12 @@ class EnvelopeFramer:
             current.gs06 = self.control.group()
             current.groups += 1
             current.transactions = 0
+            # GS02/GS03 swapped exactly as received (AN 2-15: ' 1' stays ' 1'), else replaced.
             self.out(
                 "GS",
                 self.functional_id,
-                clean(gkey[1] or envelope.receiver_id, 15) or "UNKNOWN",
-                clean(gkey[0] or envelope.sender_id, 15) or "UNKNOWN",
+                _gs_id(envelope.application_receiver, envelope.receiver_id),
+                _gs_id(envelope.application_sender, envelope.sender_id),
                 d8(self.now),
                 hhmm(self.now),
                 str(current.gs06),

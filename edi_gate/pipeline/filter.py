@@ -22,13 +22,14 @@ from edi_gate.pipeline.accounting import NO_RULESET, no_ruleset_finding, passthr
 from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.spool import Spool
-from edi_gate.x12.errors import SyntaxIssue
+from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.loops import (
     EnvelopeIssue,
     EventReader,
     GroupEnd,
     GroupStart,
     HierarchyLevel,
+    InterchangeAcknowledgment,
     InterchangeEnd,
     InterchangeStart,
     Limits,
@@ -69,7 +70,7 @@ class ClaimAckWriter(Protocol):
 class SyntaxAckWriter(Protocol):
     """What the filter needs of a 999 writer."""
 
-    def begin_group(self, envelope: Envelope) -> None: ...
+    def begin_group(self, envelope: Envelope, *, functional_id: str = "HC") -> None: ...
     def transaction(
         self, st_id: str, control: str, version: str, issues: Sequence[SyntaxIssue]
     ) -> bool: ...
@@ -251,32 +252,152 @@ def syntax_findings(issues: list[SyntaxIssue]) -> list[Finding]:
     return findings
 
 
+COB_RULE: Final = "LINE-SCOPE-COB"
+# 277CA triple: A7 rejected for invalid information, 400 "claim is out of balance".
+COB_CATEGORY, COB_STATUS = "A7", "400"
+
+
+def carries_cob(claim: Claim) -> bool:
+    """True when the claim carries a prior payer's adjudication: 2320 AMT*D (payer paid), CAS
+    adjustments (2320 or 2430), or a 2430 line adjudication (SVD). Such a claim balances
+    (X12 interpretations 524, 1294: CLM02 = prior payer paid + adjustments), so a line cannot be
+    cut from it without making it wrong."""
+    for segment in claim.segments:
+        tag = segment.tag
+        if tag == b"SVD" or tag == b"CAS" or (tag == b"AMT" and segment.element(1) == "D"):
+            return True
+    return False
+
+
+def whole_claim_for_cob(claim: Claim, decision: Decision) -> Decision:
+    """--scope line on a claim with coordination-of-benefits data: the claim is rejected whole
+    (with its line findings, each line's 2220D in the 277CA) instead of losing lines and leaving
+    the prior payer's amounts unbalanced. Other decisions are returned as they are."""
+    if not decision.accepted or not decision.rejected_lines or not carries_cob(claim):
+        return decision
+    lines = ",".join(str(n) for n in sorted(decision.rejected_lines))
+    message = (
+        f"claim carries coordination-of-benefits data (2320 AMT*D/CAS, 2430): removing line(s) "
+        f"{lines} would leave CLM02 out of balance with the prior payer's amounts; rejected whole"
+    )
+    cob = Finding(COB_RULE, None, message, COB_CATEGORY, COB_STATUS)
+    return Decision(False, [cob, *decision.findings], decision.rejected_lines)
+
+
+def decide_claim(claim: Claim, findings: list[Finding], scope: str) -> Decision:
+    """The decision for one claim: the engine's ``decide``, then the COB guard of line scope
+    (one place, for the filter and for replay's --compare)."""
+    decision = decide(claim, findings, scope)
+    if decision.rejected_lines:
+        decision = whole_claim_for_cob(claim, decision)
+    return decision
+
+
 def interchange_findings(reason: str) -> list[Finding]:
     """The finding for each claim of an interchange rejected whole (--reject interchange)."""
     message = f"interchange rejected: {reason}"[:264]
     return [Finding(SYNTAX_RULE, None, message, SYNTAX_CATEGORY, SYNTAX_STATUS, SYNTAX_ENTITY)]
 
 
-def prescan(source: BinaryIO, name: str, limits: Limits | None = None) -> dict[int, str]:
+CLAIM_GROUP: Final = "HC"  # GS01 of a health care claim (837) group: the only groups acknowledged
+ACK_GROUP: Final = "FA"  # GS01 of a 997/999 group: an acknowledgment, never answered
+REFUSED_WITH_FILE_NOTE: Final = "022"  # TA105 for a sound interchange in a refused file
+
+
+class InterchangeLog:
+    """The interchanges read so far, so that a file refused as unreadable gets a TA1 for each
+    interchange whose ISA was read (the partner hears about every one), and the one being read
+    when the error came is named on the error. An interchange that carries only acknowledgments
+    (a TA1, 997/999 groups) is never answered: acknowledging acknowledgments makes gateways loop.
+
+    The ISAs of finished interchanges are spooled (on disk past a megabyte): a file may hold
+    any number of interchanges, memory holds a constant.
+    """
+
+    def __init__(self) -> None:
+        self._spool = Spool(1 << 20)
+        self._open: Segment | None = None
+        self._acks = self._other = False
+
+    def start(self, isa: Segment) -> None:
+        self._open = isa
+        self._acks = self._other = False
+
+    def group(self, functional_id: str) -> None:
+        if functional_id == ACK_GROUP:
+            self._acks = True
+        else:
+            self._other = True
+
+    def acknowledgment(self) -> None:
+        self._acks = True
+
+    @property
+    def answerable(self) -> bool:
+        """The open interchange may be answered: it carries more than acknowledgments."""
+        return self._other or not self._acks
+
+    def end(self) -> None:
+        if self._open is not None and self.answerable:
+            text = self._open.text
+            self._spool.write(len(text).to_bytes(4, "big") + text)
+        self._open = None
+
+    def refused(self, error: X12Error) -> None:
+        """Name on ``error`` the interchange being read, when it may be answered (else none)."""
+        error.isa = self._open if self._open is not None and self.answerable else None
+
+    def finished(self) -> Iterator[bytes]:
+        """The ISAs (raw text) of the finished interchanges that may be answered, in order."""
+        buffer = b""
+        for block in self._spool.blocks():
+            buffer += block
+            while len(buffer) >= 4:
+                size = int.from_bytes(buffer[:4], "big")
+                if len(buffer) < 4 + size:
+                    break
+                yield buffer[4 : 4 + size]
+                buffer = buffer[4 + size :]
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def prescan(
+    source: BinaryIO, name: str, limits: Limits | None = None, log: InterchangeLog | None = None
+) -> dict[int, str]:
     """Interchanges (numbered from 1) holding a transaction set with syntax errors, and why.
 
     A first pass for ``--reject interchange``: reading is cheap next to deciding and writing, and
-    it lets the real pass reject a whole interchange without holding any of it back.
+    it lets the real pass reject a whole interchange without holding any of it back. ``log``
+    records the interchanges read, for the TA1s when the file proves unreadable.
     """
     limits = limits or Limits()
+    log = log if log is not None else InterchangeLog()
     segments = SegmentReader(source, name, max_segment_bytes=limits.max_segment_bytes)
     damaged: dict[int, str] = {}
     interchanges = 0
     st_control = ""
-    for event in EventReader(segments, name, limits=limits):
-        if isinstance(event, InterchangeStart):
-            interchanges += 1
-        elif isinstance(event, TransactionStart):
-            st_control = event.st.element(2)
-        elif isinstance(event, TransactionEnd) and event.issues and interchanges not in damaged:
-            damaged[interchanges] = (
-                f"transaction set {st_control} has syntax errors: {event.issues[0]}"
-            )
+    try:
+        for event in EventReader(segments, name, limits=limits):
+            if isinstance(event, InterchangeStart):
+                interchanges += 1
+                log.start(event.isa)
+            elif isinstance(event, GroupStart):
+                log.group(event.gs.element(1))
+            elif isinstance(event, InterchangeAcknowledgment):
+                log.acknowledgment()
+            elif isinstance(event, InterchangeEnd):
+                log.end()
+            elif isinstance(event, TransactionStart):
+                st_control = event.st.element(2)
+            elif isinstance(event, TransactionEnd) and event.issues and interchanges not in damaged:
+                damaged[interchanges] = (
+                    f"transaction set {st_control} has syntax errors: {event.issues[0]}"
+                )
+    except X12Error as error:
+        log.refused(error)
+        raise
     return damaged
 
 
@@ -385,8 +506,17 @@ class FilterRun:
     require_ruleset: bool = False
     # --duplicate-claims reject: a claim accepted before (edi_gate.state) is rejected.
     duplicate_claims: ClaimChecker | None = None
+    # The interchanges read, for a TA1 each when the file is refused (see InterchangeLog).
+    interchanges: InterchangeLog = field(default_factory=InterchangeLog)
 
     def run(self, source: BinaryIO, name: str) -> Summary:
+        try:
+            return self._run(source, name)
+        except X12Error as error:
+            self.interchanges.refused(error)
+            raise
+
+    def _run(self, source: BinaryIO, name: str) -> Summary:
         started = time.perf_counter()
         summary = Summary(name)
         limits = self.limits or Limits()
@@ -401,6 +531,8 @@ class FilterRun:
         isa: Segment | None = None
         interchanges = 0
         condemned: list[Finding] | None = None  # findings for every claim of a rejected interchange
+        seen = self.interchanges  # which interchanges may be answered (TA1s)
+        functional_id, group_acknowledged, group_open = "", False, False
         log = get_logger()
         # The id of the ruleset judging a claim (engines without the method: not known).
         ruleset_of = getattr(self.engine, "ruleset_id", None)
@@ -421,7 +553,7 @@ class FilterRun:
                     finding = no_ruleset_finding(start_day.isoformat() if start_day else "")
                     decision = Decision(False, [finding])
                 elif self.duplicate_claims is None:
-                    decision = decide(event, evaluate(event), scope)
+                    decision = decide_claim(event, evaluate(event), scope)
                 else:
                     decision = self._decide_once(event, scope)
                 if writer is not None:
@@ -460,12 +592,15 @@ class FilterRun:
                 sound = not event.issues
                 if writer is not None:
                     writer.transaction_end(event, sound)
-                if ack999 is not None:
+                if ack999 is not None and start.claims and group_acknowledged:
+                    # Only the sets edi-gate validated are acknowledged: other transaction types
+                    # pass through, and are not edi-gate's to accept or reject.
+                    if not group_open:
+                        ack999.begin_group(start.envelope, functional_id=functional_id)
+                        group_open = True
                     st = start.st
                     version = st.element(3) or start.envelope.version
-                    # Other transaction types are not edi-gate's to judge: they pass, so say so.
-                    issues = event.issues if start.claims else []
-                    ack999.transaction(st.element(1), st.element(2), version, issues)
+                    ack999.transaction(st.element(1), st.element(2), version, event.issues)
                 if start.claims:
                     if self.duplicate_claims is not None:
                         self.duplicate_claims.end_set(sound)
@@ -481,21 +616,33 @@ class FilterRun:
             elif isinstance(event, GroupStart):
                 if writer is not None:
                     writer.group_start(event)
-                if ack999 is not None:
-                    ack999.begin_group(event.envelope)
+                functional_id = event.gs.element(1)
+                seen.group(functional_id)
+                # A 999 answers an 837 group, opened at its first set edi-gate validates: 835,
+                # 270, 277 and 997/999 groups get none (never acknowledge an acknowledgment).
+                group_acknowledged, group_open = functional_id == CLAIM_GROUP, False
             elif isinstance(event, GroupEnd):
                 if writer is not None:
                     writer.group_end(event)
-                if ack999 is not None:
-                    ack999.end_group(
-                        [issue.code for issue in event.issues], declared=event.transaction_count
-                    )
+                if ack999 is not None and group_open:
+                    # AK902 is GE01 as declared when it is a number (N0 1-6), else the sets counted
+                    ge01 = event.ge.element(1)
+                    declared = event.transaction_count
+                    if ge01.isascii() and ge01.isdigit() and len(ge01) <= 6:
+                        declared = int(ge01)
+                    ack999.end_group([issue.code for issue in event.issues], declared=declared)
+                group_acknowledged = group_open = False
                 for issue in event.issues:
                     log.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
                     )
+            elif isinstance(event, InterchangeAcknowledgment):
+                seen.acknowledgment()
+                if writer is not None:
+                    writer.interchange_acknowledgment(event)
             elif isinstance(event, InterchangeStart):
                 isa = event.isa
+                seen.start(isa)
                 interchanges += 1
                 reason = self.rejected_interchanges.get(interchanges)
                 condemned = None if reason is None else interchange_findings(reason)
@@ -504,8 +651,9 @@ class FilterRun:
             elif isinstance(event, InterchangeEnd):
                 if writer is not None:
                     writer.interchange_end(event)
-                if event.issues and isa is not None:
+                if event.issues and isa is not None and seen.answerable:
                     self.interchange_issues.append((isa, event.issues))
+                seen.end()
                 for issue in event.issues:
                     log.warning(
                         "envelope.issue", source=name, ordinal=issue.ordinal, issue=issue.message
@@ -535,7 +683,7 @@ class FilterRun:
         duplicate = checker.finding(claim)
         if duplicate is not None:
             findings = [duplicate, *findings]
-        decision = decide(claim, findings, scope)
+        decision = decide_claim(claim, findings, scope)
         if decision.accepted:
             checker.accepted(claim)
         return decision

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, decide
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, decide_claim
 from edi_gate.pipeline.isa import byte_ranges
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.pipeline.positions import shift_positions
@@ -355,7 +355,7 @@ class _PairEngine:
         self.b_decisions: dict[int, Decision] = {}
 
     def evaluate(self, claim: Claim):
-        self.b_decisions[claim.ordinal] = decide(claim, self.b.evaluate(claim), self.scope)
+        self.b_decisions[claim.ordinal] = decide_claim(claim, self.b.evaluate(claim), self.scope)
         return self.a.evaluate(claim)
 
     def ruleset_id(self, claim: Claim) -> str | None:

@@ -14,7 +14,14 @@ from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, prescan
+from edi_gate.pipeline.filter import (
+    REFUSED_WITH_FILE_NOTE,
+    FilterRun,
+    InterchangeLog,
+    RuleEngine,
+    Summary,
+    prescan,
+)
 from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
@@ -84,10 +91,13 @@ def run_filter_file(
     record = targets.interchange_record()
     claims = targets.claim_check()
     rejected_interchanges: dict[int, str] = {}
+    log = InterchangeLog()  # the interchanges read by the pass under way, for TA1s on refusal
     try:
         if reject == "interchange":
             source = _seekable(source)
-            rejected_interchanges = prescan(source, name)
+            rejected_interchanges = prescan(source, name, log=log)
+            log.close()
+            log = InterchangeLog()
             source.seek(0)
         out = outputs.binary(targets.output) if targets.output else None
         decisions = outputs.text(targets.decisions) if targets.decisions else None
@@ -110,6 +120,7 @@ def run_filter_file(
             admit=admit_with(record) if record is not None else None,
             require_ruleset=require_ruleset,
             duplicate_claims=claims,
+            interchanges=log,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -131,13 +142,15 @@ def run_filter_file(
         _release(record, claims)
         outputs.abort()
         if targets.ack999:
-            _write_interchange_ack(error, targets, now)
+            _write_interchange_acks(error, log, targets, now)
+        log.close()
         raise
     except BaseException as error:
         _release(record, claims)
         _name_outputs(error, outputs)
         outputs.abort()
         raise
+    log.close()
     try:
         outputs.commit()
     except BaseException as error:  # disk full at flush/fsync: no output appears at all
@@ -179,10 +192,20 @@ def _name_outputs(error: BaseException, outputs: OutputSet) -> None:
         error.filename = ", ".join(str(path) for path in outputs.targets()) or None
 
 
-def _write_interchange_ack(error: X12Error, targets: FilterTargets, now: datetime) -> None:
-    """A TA1 for the interchange that could not be read, when there was an ISA to answer."""
+def _write_interchange_acks(
+    error: X12Error, log: InterchangeLog, targets: FilterTargets, now: datetime
+) -> None:
+    """A TA1 rejecting each interchange of a refused file whose ISA was read: the sound ones
+    before the error (refused with the file: note 022) and the one that could not be read
+    (the reader's note). Acknowledgment-only interchanges get none (see InterchangeLog)."""
     control = targets.control_numbers()
     with OutputSet() as outputs:
-        written = write_ta1(outputs.binary(targets.ack999), error, control=control, now=now)
+        stream = outputs.binary(targets.ack999)
+        written = False
+        for isa in log.finished():
+            written |= write_ta1(
+                stream, isa, error=error, note=REFUSED_WITH_FILE_NOTE, control=control, now=now
+            )
+        written |= write_ta1(stream, error, control=control, now=now)
         if not written:
             outputs.abort()

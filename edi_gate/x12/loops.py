@@ -135,6 +135,14 @@ class Passthrough:
 
 
 @dataclass(slots=True)
+class InterchangeAcknowledgment:
+    """A TA1 between ISA and the first GS: an acknowledgment travelling in the stream, passed on
+    (never answered: acknowledging acknowledgments makes gateways loop)."""
+
+    segment: Segment
+
+
+@dataclass(slots=True)
 class TransactionEnd:
     se: Segment
     segment_count: int  # segments counted from ST to SE inclusive
@@ -150,6 +158,7 @@ Event = (
     | HierarchyLevel
     | Claim
     | Passthrough
+    | InterchangeAcknowledgment
     | TransactionEnd
 )
 
@@ -488,8 +497,9 @@ class EventReader:
                 interchange = None
                 self._isa = None
                 continue
-            if tag == b"TA1":
-                raise self._error("TA1 interchange acknowledgment is not a claim file", segment)
+            if tag == b"TA1" and group is None:
+                yield InterchangeAcknowledgment(segment)
+                continue
             raise self._error(
                 f"unexpected segment {tag_text(tag)!r} outside a transaction set", segment, "024"
             )

@@ -20,6 +20,7 @@ from edi_gate.x12.loops import (
     GroupEnd,
     GroupStart,
     HierarchyLevel,
+    InterchangeAcknowledgment,
     InterchangeEnd,
     InterchangeStart,
     TransactionEnd,
@@ -121,17 +122,33 @@ class FilteredWriter:
             self._emit(gs.raw + gs.delimiters.segment)
             self._gs_written = True
 
+    def interchange_acknowledgment(self, event: InterchangeAcknowledgment) -> None:
+        """A TA1 passes on in its interchange, byte for byte (the ISA first, no GS)."""
+        if not self._isa_written:
+            assert self._pending_isa is not None
+            isa = self._pending_isa
+            self._emit(isa.raw + isa.delimiters.segment)
+            self._isa_written = True
+        self._emit(event.segment.raw + event.segment.delimiters.segment)
+
+    # Trailers carry what edi-gate wrote: the count of what was forwarded and the header's control
+    # number, even when the input's trailer disagreed with its header (the 999/TA1 say so).
+
     def group_end(self, event: GroupEnd) -> None:
         if self._gs_written:
             ge = event.ge
-            self._emit(rewrite(ge, {1: str(self._transactions_written)}) + ge.delimiters.segment)
+            assert self._pending_gs is not None
+            changes = {1: str(self._transactions_written), 2: self._pending_gs.element(6)}
+            self._emit(rewrite(ge, changes) + ge.delimiters.segment)
             self._groups_written += 1
         self._pending_gs = None
 
     def interchange_end(self, event: InterchangeEnd) -> None:
         if self._isa_written:
             iea = event.iea
-            self._emit(rewrite(iea, {1: str(self._groups_written)}) + iea.delimiters.segment)
+            assert self._pending_isa is not None
+            changes = {1: str(self._groups_written), 2: self._pending_isa.element(13)}
+            self._emit(rewrite(iea, changes) + iea.delimiters.segment)
         self._pending_isa = None
 
     # -- transaction sets ----------------------------------------------------------------
@@ -239,8 +256,10 @@ class FilteredWriter:
         """Close the set: commit its spool when sound and not emptied. Returns claims kept."""
         spool, txn = self._spool, self._txn
         assert spool is not None and txn is not None
-        if self._passthrough:  # other transaction types go on byte for byte, trailer included
-            spool.add(event.se.raw + event.se.delimiters.segment, 1)
+        st02 = txn.st.element(2)
+        if self._passthrough:  # other transaction types go on byte for byte, SE02 = ST02
+            se = event.se
+            spool.add(rewrite(se, {2: st02}) + se.delimiters.segment, 1)
             return self._commit(spool)
         keep = sound and (self._txn_written or not self._txn_had_claims)
         if keep and not self._txn_had_claims:
@@ -250,7 +269,8 @@ class FilteredWriter:
                 self._write_segments(block.segments)
         if keep:
             se = event.se
-            spool.add(rewrite(se, {1: str(spool.segments + 1)}) + se.delimiters.segment, 1)
+            changes = {1: str(spool.segments + 1), 2: st02}
+            spool.add(rewrite(se, changes) + se.delimiters.segment, 1)
             return self._commit(spool)
         spool.close()
         self._spool = None

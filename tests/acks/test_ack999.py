@@ -101,7 +101,9 @@ def test_odd_issue_values_are_made_valid(oracle: Oracle) -> None:
     data = out.getvalue()
     assert oracle(data) == []
     segs = segments(data)
-    assert ["AK1", "HC", "101", "005010X222A1"] in segs
+    # GS06 is echoed as received (a valid N0, leading zeros and all: issue 13 item 5); an ST02
+    # shorter than AN 4 cannot be echoed and is padded.
+    assert ["AK1", "HC", "000101", "005010X222A1"] in segs
     assert ["AK2", "837", "0012", "005010X222A1"] in segs
     assert ["IK3", "IC", "1", "", "8"] in segs and ["IK4", "99", "", "7"] in segs
     assert ["IK3", "UNK", "3", "", "3"] in segs

@@ -139,19 +139,21 @@ def test_claim_level_content(oracle: Oracle) -> None:
     assert ["REF", "D9", "CH0002"] in rejected
     assert not [r for r in tagged(rejected, "REF") if r[1] == "1K"]
     assert ["DTP", "472", "RD8", "20261110-20261111"] in rejected
-    # 2220D: one loop per offending line, STC02 present (pyx12), two findings on line 2.
+    # 2220D: one loop per offending line, STC02 empty as payers send it (named TR3 exception
+    # 277CA-2220D-STC02-EMPTY), REF*FJ and DTP always (the LX number when there is no REF*6R).
     svcs = tagged(rejected, "SVC")
     assert svcs == [
         ["SVC", "HC:76942", "200", "", "", "", "", "1"],
         ["SVC", "HC:77002", "90", "", "", "", "", "1"],
     ]
     first = rejected.index(svcs[0])
-    assert rejected[first + 1] == ["STC", "A7:145:82", "20261124", "U"]
+    assert rejected[first + 1] == ["STC", "A7:145:82", "", "U"]
     assert rejected[first + 2] == ["REF", "FJ", "LINE0002-1"]
     assert rejected[first + 3] == ["DTP", "472", "D8", "20261110"]
     second = rejected.index(svcs[1])
-    assert rejected[second + 1] == ["STC", "A8:736", "20261124", "U", *[""] * 6, "A7:453"]
-    assert rejected[second + 2] == ["DTP", "472", "D8", "20261111"]
+    assert rejected[second + 1] == ["STC", "A8:736", "", "U", *[""] * 6, "A7:453"]
+    assert rejected[second + 2][:2] == ["REF", "FJ"] and rejected[second + 2][2]
+    assert rejected[second + 3] == ["DTP", "472", "D8", "20261111"]
 
 
 def test_payer_claim_control_number_is_stable() -> None:
@@ -284,11 +286,22 @@ def test_line_scope_acceptance_balances(oracle: Oracle) -> None:
     assert oracle(data) == []
     segs = segments(data)
     stc = [s for s in segs if s[0] == "STC"][2]
-    assert stc[1:5] == ["A2:20:PR", "20261124", "WQ", "150"]
+    # STC04 is the charge of the claim as forwarded (CLM02 re-summed), not as submitted (item 8)
+    assert stc[1:5] == ["A2:20:PR", "20261124", "WQ", "100"]
     assert stc[12].startswith("LINES 2,3 REMOVED")
     assert ["AMT", "YU", "100"] in segs and ["AMT", "YY", "50"] in segs
     assert ["QTY", "90", "1"] in segs and not [s for s in segs if s[:2] == ["QTY", "AA"]]
-    assert not tagged(segs, "SVC")
+    # each removed line has its 2220D: the finding on line 2, a generic reject on line 3
+    assert tagged(segs, "SVC") == [
+        ["SVC", "HC:76000", "40", "", "", "", "", "1"],
+        ["SVC", "HC:76001", "10", "", "", "", "", "1"],
+    ]
+    line_stcs = [segs[i + 1] for i, s in enumerate(segs) if s[0] == "SVC"]
+    assert [s[1] for s in line_stcs] == ["A8:736", "A7:21"]
+    assert [r[2] for r in tagged(segs, "REF") if r[1] == "FJ"] == ["2", "3"]
+    icn = [r[2] for r in tagged(segs, "REF") if r[1] == "1K"]
+    start = date(2026, 11, 10)
+    assert icn == [payer_claim_control_number("SUBMITTERID", "P1", Decimal(100), start, start)]
 
 
 def test_odd_claims_still_valid(oracle: Oracle) -> None:

@@ -89,3 +89,18 @@ def test_error_as_subject_with_isa_from_keyword_or_attribute() -> None:
     error.isa = GOOD_ISA.encode()  # type: ignore[attr-defined]
     written, data = ta1(error)
     assert written and segments(data)[1][1] == "000000905"
+
+
+def test_copied_isa_values_pass_the_gate(oracle: Oracle) -> None:
+    """Issue 13 item 6: an ISA09 '2401 1' (strptime reads it as a date) is not a date; an ISA13
+    of digits str.isdigit() accepts but ASCII does not ('²', latin-1 0xB2) cannot be echoed: no
+    TA1, no crash; qualifiers outside the code list and non-ASCII ids are replaced."""
+    segs = segments(ta1(GOOD_ISA.replace("261120*1315", "2401 1*13:5"), note="014")[1])
+    assert segs[1][2:4] == ["261124", "0930"]
+    assert ta1(GOOD_ISA.replace("000000905", "00000090²").encode("latin-1")) == (False, b"")
+    odd = GOOD_ISA.replace("*ZZ*SUBMITTERID    ", "*Z~*SUBMITT\xe9R~D    ")
+    written, data = ta1(odd.encode("latin-1"), note="001")
+    assert written and data.isascii()
+    isa = segments(data)[0]
+    assert isa[7:9] == ["ZZ", "SUBMITT R D    "]
+    assert oracle(data, ignore=TA1_ONLY_ERRORS) == []

@@ -64,15 +64,9 @@ BROKEN = {
     "pyx12/bad_elements.txt": (0, None),
     # An invalid 999: not a claim file, passed through unjudged.
     "staedi/invalid999.edi": (0, None),
-    # TA1 acknowledgments are not claim files.
-    "staedi/x12_interchange_ack.txt": (
-        65,
-        "segment 2 (TA1): TA1 interchange acknowledgment is not a claim file",
-    ),
-    "oopfactory-x12/TechnicalAcknowledgment_SampleFromJeffN825.txt": (
-        65,
-        "segment 2 (TA1): TA1 interchange acknowledgment is not a claim file",
-    ),
+    # TA1 acknowledgments are not claim files: passed through, never answered (issue 13 item 4).
+    "staedi/x12_interchange_ack.txt": (0, None),
+    "oopfactory-x12/TechnicalAcknowledgment_SampleFromJeffN825.txt": (0, None),
     # Variable-length (unpadded) ISA.
     "uhin-x12-parser-library/TA1.edi": (
         65,
@@ -121,6 +115,9 @@ def test_broken_file_gets_a_clear_error(name, tmp_path):
             assert text in record["findings"][0]["message"]
     if text is None:
         assert not records
+        # nothing judged, nothing acknowledged: no 999 and no TA1 answers these files
+        ack = run.path("acks.999")
+        assert not ack.exists() or not ack.read_bytes(), ack.read_bytes()[:200]
     elif records:
         assert rejected_sets, "the damaged set must be rejected"
         assert b"CLM*" not in run.path("out.837").read_bytes()
