@@ -27,7 +27,7 @@ def rule_rows(engine: Engine, on: date | None = None) -> list[tuple[str, str, st
     """(id, status triple, enabled, summary) for each rule of the ruleset in force on ``on``."""
     rs = _pick(engine, on)
     return [
-        (r.id, f"{r.meta.category}:{r.meta.status}", "on" if r.enabled else "off", r.summary)
+        (r.meta.id, f"{r.meta.category}:{r.meta.status}", "on" if r.enabled else "off", r.summary)
         for r in rs.rules
     ]
 
@@ -44,7 +44,7 @@ def list_text(engine: Engine, on: date | None = None) -> str:
 def find_rule(engine: Engine, rule_id: str, on: date | None = None) -> Rule:
     rs = _pick(engine, on)
     for r in rs.rules:
-        if r.id == rule_id.upper():
+        if r.meta.id == rule_id.upper():
             return r
     raise KeyError(rule_id)
 
@@ -55,7 +55,7 @@ def show_text(engine: Engine, rule_id: str, on: date | None = None) -> str:
     rule = find_rule(engine, rule_id, on)
     rs = rule.ruleset
     out = [
-        f"{rule.id}: {rule.summary}",
+        f"{rule.meta.id}: {rule.summary}",
         f"  family:   {rule.family}",
         f"  source:   {rule.source}",
         f"  status:   {rule.meta.category}:{rule.meta.status} (entity 82 rendering, 85 billing)",

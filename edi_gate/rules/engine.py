@@ -149,7 +149,7 @@ class Engine:
     def planned_rules(self, claim: Claim) -> list[str]:
         """Ids of the rules ``evaluate`` calls for this claim: those its codes can trigger."""
         plan = self._plan(claim)
-        return [] if plan is None else [rule.id for rule in plan[2]]
+        return [] if plan is None else [rule.meta.id for rule in plan[2]]
 
     def _plan(self, claim: Claim) -> tuple[Ruleset, frozenset[str], tuple[Rule, ...]] | None:
         """The ruleset in force on the claim's first date of service, the office places of
