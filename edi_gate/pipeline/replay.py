@@ -380,6 +380,12 @@ def _change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
 _ENGINES: dict[EngineSpec, RuleEngine] = {}
 
 
+def _ruleset_labels(engine: RuleEngine) -> list[str]:
+    """The rulesets an engine judges by ('id (from .. to)') for the summary; [] if it can't say."""
+    labels = getattr(engine, "ruleset_labels", None)
+    return list(labels()) if callable(labels) else []
+
+
 def _engine(spec: EngineSpec) -> RuleEngine:
     """One engine per spec per process: loading rulesets costs more than a small unit."""
     if spec not in _ENGINES:
@@ -683,6 +689,7 @@ class Replay:
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "ruleset": self.spec.label,
+            "rulesets": _ruleset_labels(_engine(self.spec)),
             "files": len(self.sources_seen | {e["source"] for e in self.errors}),
             "files_read": len(self.sources_read),
             **self.stats.as_dict(),
@@ -749,6 +756,7 @@ def render_report(data: dict[str, Any]) -> str:
     """The readable summary (the same numbers as summary.json)."""
     lines = [
         f"edi-gate replay: {data['ruleset']}",
+        f"Rulesets: {', '.join(data.get('rulesets', [])) or '(none)'}",
         f"Files: {data['files']} ({data['files_read']} read, {len(data['errors'])} errors)",
         "",
         *_stats_lines(data),

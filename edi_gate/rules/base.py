@@ -11,9 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from edi_gate.rules.findings import Finding
-
 from edi_gate.rules.codeset import CodeSet
+from edi_gate.rules.findings import Finding
 
 if TYPE_CHECKING:
     from edi_gate.rules.context import ClaimContext

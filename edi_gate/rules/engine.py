@@ -118,6 +118,11 @@ class Engine:
         self._by_date[on] = hit
         return hit
 
+    def ruleset_labels(self) -> list[str]:
+        """'imaging-2024.05 (2023-01-01 .. open)' per loaded ruleset, by date: what a run's
+        summary names as the rulesets its claims were judged by."""
+        return [f"{r.id} ({r.range_text()})" for r in self.rulesets]
+
     @property
     def current(self) -> Ruleset:
         return self.ruleset_for(None) or self.rulesets[-1]

@@ -189,8 +189,8 @@ def _uncertified(
     if code == "76942" and joint:
         remedy = f"an ultrasound-guided joint injection ({joint}) is billed as 20604/20606/20611"
     return (
-        f"{ct}: {spec} is not privileged for {code}: it is paid to {who}providers with {creds} "
-        f"({titles}) in force on the date of service; {remedy}"
+        f"{ct}: {spec} may not bill {code}; it is paid to {who}{creds} holders ({titles}) on "
+        f"the date of service; {remedy}"
     )
 
 

@@ -86,12 +86,18 @@ class Roster:
             for row in self._rows.get(npi, ())
         )
 
-    def credential_periods(self, npi: str, credential: str) -> list[tuple[date | None, date | None]]:
+    def credential_periods(
+        self, npi: str, credential: str
+    ) -> list[tuple[date | None, date | None]]:
         """(effective, expires) of every row granting ``credential`` to ``npi``, earliest first
         (an open start counts as earliest): for credentials whose first period only counts."""
         credential = credential.upper()
         return sorted(
-            ((row.effective, row.expires) for row in self._rows.get(npi, ()) if row.credential == credential),
+            (
+                (row.effective, row.expires)
+                for row in self._rows.get(npi, ())
+                if row.credential == credential
+            ),
             key=lambda period: period[0] or date.min,
         )
 

@@ -226,7 +226,6 @@ class Ruleset:
                 self._specialty_memo[taxonomy] = hit
         return hit
 
-
     def grants_for(self, taxonomy: str) -> dict[str, str]:
         """code -> component a taxonomy is privileged for: the union of its tables, where a code
         appears in two of them the more permissive component wins. Ranges are not allowed in
@@ -479,7 +478,9 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
             if not TAXONOMY_PREFIX_RE.match(t):
                 add(f"{where}: malformed taxonomy prefix {t!r}", section, key, t)
             elif not any(code.startswith(t) for code in codes_nucc.by_code):
-                add(f"{where}: no NUCC taxonomy starts with {t!r} ({nucc.VERSION})", section, key, t)
+                add(
+                    f"{where}: no NUCC taxonomy starts with {t!r} ({nucc.VERSION})", section, key, t
+                )
             else:
                 out.append(t)
         return tuple(out)
@@ -717,7 +718,7 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         if not isinstance(remedies, dict) or not all(
             isinstance(v, str) and CODE_RE.match(k) for k, v in remedies.items()
         ):
-            add(f"add-on {code} remedies must be a table code = \"text\"", "add_ons", code)
+            add(f'add-on {code} remedies must be a table code = "text"', "add_ons", code)
             remedies = {}
         rs.add_ons[code] = AddOn(
             prim,
