@@ -1,4 +1,4 @@
-"""The NUCC code set ships in the package and grounds the ruleset's specialties (issue 16 item 2)."""
+"""The NUCC code set ships in the package and grounds the specialties (issue 16 item 2)."""
 
 from __future__ import annotations
 
