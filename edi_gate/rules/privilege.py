@@ -114,6 +114,8 @@ def _certified_for(ctx: ClaimContext, line: ServiceLine, npi: str) -> bool:
 def _advanced_ban(ctx: ClaimContext, line: ServiceLine, tax: str, prefix: str) -> Verdict | None:
     rs = ctx.ruleset
     code = line.procedure
+    if code not in rs.advanced_imaging:
+        return None  # one lookup for the common case; the loop below only names the family
     for family, label in ADVANCED:
         if code in rs.family(family):
             ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
