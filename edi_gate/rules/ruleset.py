@@ -271,6 +271,12 @@ class Ruleset:
                 self._describe_memo[taxonomy] = hit
         return hit
 
+    def known_credentials(self) -> frozenset[str]:
+        """Every credential the ruleset reads from a roster (certifications, mobile reading):
+        for `rules lint` to reject a roster credential nothing would ever look at (AIUMX)."""
+        creds = {c for cert in self.certifications.values() for c in cert.credentials}
+        return frozenset(creds | set(self.mobile.interpretation_credentials))
+
     def is_radiologist(self, taxonomy: str) -> bool:
         return taxonomy.startswith(self.radiologist_prefixes)
 

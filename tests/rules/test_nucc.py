@@ -39,3 +39,8 @@ def test_unmapped_taxonomy_is_described_in_words(ruleset):
         "Internal Medicine / Gastroenterology (207RG0100X)"
     )
     assert ruleset.describe_taxonomy("207ZZ9999X") == "taxonomy 207ZZ9999X (not a NUCC code)"
+
+
+def test_known_credentials_for_lint(ruleset):
+    # issue19's `rules lint` can reject a roster credential the ruleset never reads (AIUMX)
+    assert ruleset.known_credentials() == {"ISCD", "AIUM", "ASBS", "IAC"}
