@@ -44,8 +44,9 @@ Exit statuses:
 input_argument = click.argument("input_path", metavar="[INPUT]", default="-", required=False)
 ruleset_option = click.option(
     "--ruleset",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Use this ruleset for every claim (default: the one in force on each date of service).",
+    type=click.Path(exists=True, path_type=Path),
+    help="A ruleset FILE used for every claim, or a DIR of dated rulesets chosen per date of "
+    "service (default: the shipped rulesets, chosen per date of service).",
 )
 roster_option = click.option(
     "--roster",
@@ -321,10 +322,13 @@ rulesets_option = click.option(
 @rulesets_option
 @on_option
 def rules_list(ruleset: Path | None, on: str | None) -> None:
-    """Every rule of the ruleset in force: id, status, summary, source."""
-    from edi_gate.rules.catalog import list_text
+    """Every rule of the ruleset in force: id, status, on/off, source seed, summary."""
+    from edi_gate.rules.catalog import NoRulesetError, list_text
 
-    click.echo(list_text(load_engine(ruleset, None), _on_date(on)))
+    try:
+        click.echo(list_text(load_engine(ruleset, None), _on_date(on)))
+    except NoRulesetError as error:
+        _fail(EXIT_CONFIG, str(error))
 
 
 @rules_group.command("show")
@@ -333,10 +337,12 @@ def rules_list(ruleset: Path | None, on: str | None) -> None:
 @on_option
 def rules_show(rule_id: str, ruleset: Path | None, on: str | None) -> None:
     """Everything about one rule, including its reading of the seed."""
-    from edi_gate.rules.catalog import show_text
+    from edi_gate.rules.catalog import NoRulesetError, show_text
 
     try:
         click.echo(show_text(load_engine(ruleset, None), rule_id.upper(), _on_date(on)))
+    except NoRulesetError as error:
+        _fail(EXIT_CONFIG, str(error))
     except KeyError:
         _fail(EXIT_CONFIG, f"no rule {rule_id!r} in the ruleset")
 

@@ -406,6 +406,12 @@ def _change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
 _ENGINES: dict[EngineSpec, RuleEngine] = {}
 
 
+def _ruleset_labels(engine: RuleEngine) -> list[str]:
+    """The rulesets an engine judges by ('id (from .. to)') for the summary; [] if it can't say."""
+    labels = getattr(engine, "ruleset_labels", None)
+    return list(labels()) if callable(labels) else []
+
+
 def _engine(spec: EngineSpec) -> RuleEngine:
     """One engine per spec per process: loading rulesets costs more than a small unit."""
     if spec not in _ENGINES:
@@ -712,6 +718,7 @@ class Replay:
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "ruleset": self.spec.label,
+            "rulesets": _ruleset_labels(_engine(self.spec)),
             "files": len(self.sources_seen | {e["source"] for e in self.errors}),
             "files_read": len(self.sources_read),
             **self.stats.as_dict(),

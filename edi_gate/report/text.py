@@ -115,6 +115,7 @@ def render_replay(data: dict[str, Any]) -> str:
     """The readable summary of a replay (the same numbers as summary.json)."""
     lines = [
         f"edi-gate replay: {data['ruleset']}",
+        f"Rulesets: {', '.join(data.get('rulesets', [])) or '(none)'}",
         f"Files: {data['files']} ({data['files_read']} read, {len(data['errors'])} errors)",
         "",
         *_stats_lines(data),

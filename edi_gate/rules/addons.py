@@ -23,12 +23,18 @@ class AddOnWithoutPrimary(Rule):
             spec = add_ons.get(line.procedure)
             if spec is None:
                 continue
-            if spec.primaries.any_in(ctx.same_day_codes(line) - {line.procedure}):
+            same_day = ctx.same_day_codes(line) - {line.procedure}
+            if spec.primaries.any_in(same_day):
                 continue
-            yield self.finding(
-                ctx,
-                line,
-                f"{code_text(line)}: add-on code billed without {spec.label} "
-                f"({spec.primaries.describe()}) on the same date; add the primary procedure line "
-                "or remove the add-on",
-            )
+            # a code beside it that is not its primary but explains the error (93306 includes
+            # the Doppler add-on; 93307 is the echo without it): its remedy, not "add a primary"
+            beside = next((c for c in sorted(same_day) if c in spec.remedies), None)
+            if beside is not None:
+                message = f"{code_text(line)}: {spec.remedies[beside]}"
+            else:
+                message = (
+                    f"{code_text(line)}: add-on code billed without {spec.label} "
+                    f"({spec.primaries.describe()}) on the same date; add the primary procedure "
+                    "line or remove the add-on"
+                )
+            yield self.finding(ctx, line, message)

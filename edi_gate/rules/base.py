@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final
 
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.findings import Finding
 
 if TYPE_CHECKING:
-    from edi_gate.rules.codeset import CodeSet
     from edi_gate.rules.context import ClaimContext
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
@@ -95,7 +95,7 @@ class Rule:
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 3] + "..."
         return Finding(
-            rule=self.id,
+            rule=self.meta.id,
             line=line.number if line is not None else None,
             message=message,
             category=self.meta.category,
@@ -104,7 +104,7 @@ class Rule:
         )
 
     def __repr__(self) -> str:
-        return f"<Rule {self.id}>"
+        return f"<Rule {self.meta.id}>"
 
 
 def registry() -> dict[str, type[Rule]]:
@@ -119,7 +119,7 @@ def registry() -> dict[str, type[Rule]]:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         if not cls.id:
-            continue  # a base class (SameDayRule, a family's shared base)
+            continue  # a base class (a family's shared base, SameDayEdit)
         if cls.id in found and found[cls.id] is not cls:
             raise RuntimeError(f"rule id {cls.id} defined twice")
         found[cls.id] = cls
@@ -131,32 +131,64 @@ def code_text(line: ServiceLine) -> str:
     return "-".join((line.procedure, *[m for m in line.modifiers if m]))
 
 
-class SameDayRule(Rule):
-    """A line of ``target_family`` is rejected when a ``partner_family`` code shares its date.
+# The distinct-procedural-service modifiers of NCCI: on the column-two code of a same-day pair
+# they say "a different site, session or structure", which bypasses the edit unless the policy
+# says the code includes the service (then the rule declares ``bypass = []``).
+NCCI_DISTINCT_SERVICE: Final = ("59", "XE", "XS", "XP", "XU")
+SAME_DAY_KINDS: Final = ("same_day_with",)
 
-    The shape behind most bundling and guidance edits ("X with Y in one session"); subclasses
-    name the two families and the ``why`` message (``{ct}``, ``{code}``, ``{partner}``).
+
+@dataclass(frozen=True, slots=True)
+class SameDaySpec:
+    """A declared "X with Y on the same date" edit, as written under [rules.ID] in the ruleset.
+
+    ``message`` may use {ct} (the line as billed), {code}, {partner} and {instead}: the entry of
+    ``instead`` for the target code, else for the partner ("bill 20611"). ``otherwise`` replaces
+    ``message`` when ``instead`` has no entry for the pair.
     """
 
-    target_family: ClassVar[str] = ""
-    partner_family: ClassVar[str] = ""
-    why: ClassVar[str] = ""
+    kind: str
+    targets: CodeSet
+    partners: CodeSet
+    bypass: frozenset[str]
+    message: str
+    instead: dict[str, str]
+    otherwise: str
 
-    def prepare(self) -> None:
-        self.targets = self.ruleset.family(self.target_family)
-        self.partners = self.ruleset.family(self.partner_family)
+
+class SameDayEdit(Rule):
+    """Every "X with Y on the same date" rule: one mechanism, the pairs are ruleset data.
+
+    A target line is rejected when a partner code shares its date of service on the claim, unless
+    the target carries one of the rule's bypass modifiers (NCCI's distinct-procedural-service
+    convention, per rule).
+    """
+
+    family = "same_day"
+
+    def __init__(self, meta: RuleMeta, ruleset: Ruleset, spec: SameDaySpec) -> None:
+        super().__init__(meta, ruleset)
+        self.spec = spec
 
     def trigger(self) -> CodeSet:
-        return self.targets
+        return self.spec.targets
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        targets, partners = self.targets, self.partners
+        spec = self.spec
+        targets, partners, bypass = spec.targets, spec.partners, spec.bypass
         for line in ctx.claim.lines:
             if line.procedure not in targets:
                 continue
+            if bypass and not bypass.isdisjoint(line.modifiers):
+                continue  # distinct procedural service: a separate site, session or structure
             partner = partners.any_in(ctx.same_day_codes(line) - {line.procedure})
             if partner:
-                yield self.finding(ctx, line, self.message(ctx, line, partner))
+                yield self.finding(ctx, line, self.message(line, partner))
 
-    def message(self, ctx: ClaimContext, line: ServiceLine, partner: str) -> str:
-        return self.why.format(ct=code_text(line), code=line.procedure, partner=partner)
+    def message(self, line: ServiceLine, partner: str) -> str:
+        spec = self.spec
+        instead = spec.instead.get(line.procedure) or spec.instead.get(partner, "")
+        template = spec.otherwise if spec.otherwise and not instead else spec.message
+        return template.format(
+            ct=code_text(line), code=line.procedure, partner=partner, instead=instead
+        )

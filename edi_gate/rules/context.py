@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from edi_gate.rules.roster import Roster
-    from edi_gate.rules.ruleset import Ruleset
+    from edi_gate.rules.ruleset import Certification, Ruleset
     from edi_gate.x12.model import Claim, Provider, ServiceLine
 
 
@@ -131,6 +131,44 @@ class ClaimContext:
         if self.roster is not None and billing.npi:
             return self.roster.taxonomy(billing.npi, self.line_date(line))
         return ""
+
+    def is_outpatient(self, line: ServiceLine) -> bool:
+        """An outpatient place of service (the office list included): the seed's high-tech
+        imaging program ("nonemergency; outpatient"), wider than office privileging."""
+        pos = line.place_of_service
+        return pos in self.office_pos or pos in self.ruleset.outpatient_pos
+
+    def certified(self, cert: Certification, npi: str, line: ServiceLine) -> str:
+        """The credential of ``cert`` that privileges the line, '' when none.
+
+        The rendering NPI's own credential in force on the date; or the billing NPI's when the
+        credential accredits a practice (AIUM, IAC: "an accredited facility"), for the lines it
+        bills. A credential marked initial-only (ASBS) counts only in its first period: "must be
+        re-privileged (at the expiration of the ASBS certification) with an AIUM accreditation".
+        """
+        if self.roster is None:
+            return ""
+        on = self.line_date(line)
+        billing = self.claim.billing.npi
+        for cred in cert.credentials:
+            holders = (npi, billing) if cred in cert.practice_credentials else (npi,)
+            for holder in holders:
+                if not holder or not self.roster.has_credential(holder, cred, on):
+                    continue
+                if cred in cert.initial_only and not self._first_period(holder, cred, on):
+                    continue
+                return cred
+        return ""
+
+    def _first_period(self, npi: str, credential: str, on: date | None) -> bool:
+        assert self.roster is not None
+        periods = self.roster.credential_periods(npi, credential)
+        if not periods:
+            return False
+        start, end = periods[0]
+        if on is None:
+            return start is None and end is None
+        return (start is None or start <= on) and (end is None or on <= end)
 
     def has_credential(self, npi: str, credentials: tuple[str, ...], line: ServiceLine) -> str:
         """The first of ``credentials`` the NPI holds on the line's date, '' when none."""

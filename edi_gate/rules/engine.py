@@ -118,6 +118,11 @@ class Engine:
         self._by_date[on] = hit
         return hit
 
+    def ruleset_labels(self) -> list[str]:
+        """'imaging-2024.05 (2023-01-01 .. open)' per loaded ruleset, by date: what a run's
+        summary names as the rulesets its claims were judged by."""
+        return [f"{r.id} ({r.range_text()})" for r in self.rulesets]
+
     @property
     def current(self) -> Ruleset:
         return self.ruleset_for(None) or self.rulesets[-1]
@@ -155,7 +160,7 @@ class Engine:
     def planned_rules(self, claim: Claim) -> list[str]:
         """Ids of the rules ``evaluate`` calls for this claim: those its codes can trigger."""
         plan = self._plan(claim)
-        return [] if plan is None else [rule.id for rule in plan[2]]
+        return [] if plan is None else [rule.meta.id for rule in plan[2]]
 
     def _plan(self, claim: Claim) -> tuple[Ruleset, frozenset[str], tuple[Rule, ...]] | None:
         """The ruleset in force on the claim's first date of service, the office places of

@@ -1,6 +1,8 @@
 """Imaging guidance edits (seed 002 ASH guideline on 76942/77002; seed 001 Preface-4.2).
 
-These apply in every setting: they are coding rules, not privileging rules.
+These apply in every setting: they are coding rules, not privileging rules. The "76942 with Y on
+the same date" pairs (GUID002, GUID005-GUID010, GUID012) are declared in the ruleset and run by
+``SameDayEdit``; what stays here counts units or reads the provider.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Final
 
-from edi_gate.rules.base import Rule, SameDayRule, code_text
+from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -56,60 +58,6 @@ class GuidanceOneUnit(Rule):
                         )
                     yield self.finding(ctx, line, msg)
                 first = first or line
-
-
-class _SameDay76942(Rule):
-    """76942 beside a code from one family on the same date."""
-
-    family = "guidance"
-    target = US_GUIDANCE
-    partner_family = ""
-    why = ""
-
-    def prepare(self) -> None:
-        self.partners = self.ruleset.family(self.partner_family)
-
-    def trigger(self) -> CodeSet:
-        return CodeSet((self.target,))
-
-    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = self.partners
-        for line in ctx.claim.lines:
-            if line.procedure != self.target:
-                continue
-            partner = fam.any_in(ctx.same_day_codes(line) - {self.target})
-            if partner:
-                yield self.finding(ctx, line, self.why.format(ct=code_text(line), partner=partner))
-
-
-class UsGuidanceWithUsJointInjection(_SameDay76942):
-    id = "GUID002"
-    needs = ("joint_injection_with_us",)
-    partner_family = "joint_injection_with_us"
-    why = (
-        "{ct}: {partner} already includes ultrasound guidance with permanent recording and "
-        "reporting; remove 76942"
-    )
-
-
-class UsGuidanceTriggerPointNerveBlock(_SameDay76942):
-    id = "GUID005"
-    needs = ("trigger_point_nerve_block",)
-    partner_family = "trigger_point_nerve_block"
-    why = (
-        "{ct}: ultrasound guidance for trigger point or peripheral nerve block injections "
-        "({partner}) is not medically necessary; remove 76942"
-    )
-
-
-class UsGuidanceViscosupplement(_SameDay76942):
-    id = "GUID006"
-    needs = ("viscosupplement",)
-    partner_family = "viscosupplement"
-    why = (
-        "{ct}: ultrasound guidance for viscosupplement injection ({partner}) is experimental/"
-        "investigational; remove 76942"
-    )
 
 
 class UsGuidanceByNpp(Rule):
@@ -164,38 +112,34 @@ class UsGuidanceBySpecialty(Rule):
                 )
 
 
-class _SameDayPair(SameDayRule):
+class MrBreastBiopsyFirstLesionOnly(Rule):
+    """19085 is the first MR-guided breast lesion; each additional lesion is 19086."""
+
+    id = "GUID011"
     family = "guidance"
+    needs = ("mr_breast_biopsy_first",)
 
+    def prepare(self) -> None:
+        self.codes = self.ruleset.family("mr_breast_biopsy_first")
 
-class MrGuidanceBreastBiopsy(_SameDayPair):
-    id = "GUID007"
-    needs = ("mr_guidance_needle", "breast_biopsy")
-    target_family = "mr_guidance_needle"
-    partner_family = "breast_biopsy"
-    why = (
-        "{ct}: 77021 is not used for a breast biopsy ({partner}); bill 19085 for the first "
-        "MR-guided lesion and 19086 for each additional lesion"
-    )
+    def trigger(self) -> CodeSet:
+        return self.codes
 
-
-class CtAblationGuidanceBone(_SameDayPair):
-    id = "GUID008"
-    needs = ("ct_ablation_guidance", "bone_ablation")
-    target_family = "ct_ablation_guidance"
-    partner_family = "bone_ablation"
-    why = (
-        "{ct}: 77013 is for non-bone ablation only; {partner} already includes CT guidance for "
-        "bone tumor ablation; remove 77013"
-    )
-
-
-class CtLocalizationWithDiagnosticCt(_SameDayPair):
-    id = "GUID009"
-    needs = ("ct_stereotactic", "ct_stereotactic_diagnostic")
-    target_family = "ct_stereotactic"
-    partner_family = "ct_stereotactic_diagnostic"
-    why = (
-        "{ct}: 77011 and {partner} may not both be billed for one stereotactic localization "
-        "session; bill {partner} if a radiologist interpreted a diagnostic scan, else 77011 alone"
-    )
+    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
+        fam = self.codes
+        for lines in ctx.by_date.values():
+            total = Decimal(0)
+            for line in lines:
+                if line.procedure not in fam:
+                    continue
+                total += line.units
+                if total > 1:
+                    extra = (total - 1).normalize()
+                    yield self.finding(
+                        ctx,
+                        line,
+                        f"{code_text(line)}: {line.procedure} is the first MR-guided breast "
+                        f"lesion only, once per date; bill {line.procedure} x1 and 19086 for each "
+                        f"additional lesion ({extra} here)",
+                    )
+                    total = Decimal(1)  # reported; the next line is judged on its own units

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
 from edi_gate.x12.model import ServiceLine
+
+if TYPE_CHECKING:
+    from edi_gate.rules.ruleset import Certification
 
 ADVANCED = (("mri", "MRI/MRA"), ("ct", "CT/CTA"), ("pet", "PET"))
 
@@ -51,8 +55,10 @@ def verdicts(ctx: ClaimContext) -> dict[str, list[tuple[ServiceLine, str]]]:
 def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
     rs = ctx.ruleset
     code = line.procedure
-    if not ctx.is_office(line) or not rs.is_imaging(code):
+    if not rs.is_imaging(code):
         return None
+    if not ctx.is_office(line):
+        return _outpatient(ctx, line)
     if code in rs.family("mammography"):
         return (
             None  # "Mammographies may be performed in an office setting, regardless of specialty"
@@ -60,15 +66,65 @@ def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
     tax, _ = ctx.taxonomy(line)
     prov = line.rendering
     if not tax:
-        return Verdict(
-            "PRIV001",
-            f"{code_text(line)}: rendering provider NPI {prov.npi or '(none)'} ({prov.loop}) "
-            "has no taxonomy (no PRV on the claim, none on the roster); add PRV*PE*PXC with "
-            "the NUCC taxonomy so imaging privileges can be checked",
-        )
+        return Verdict("PRIV001", _no_taxonomy(ctx, line))
     if tax in rs.mobile.taxonomies:
         return _mobile(ctx, line, tax)
     return _privileges(ctx, line, tax, prov.npi, "")
+
+
+def _no_taxonomy(ctx: ClaimContext, line: ServiceLine) -> str:
+    """PRIV001's message: where a taxonomy was looked for, and the PRV the loop takes."""
+    prov = line.rendering
+    prv = "PRV*BI*PXC" if prov.loop == "2000A" else "PRV*PE*PXC"
+    return (
+        f"{code_text(line)}: rendering provider NPI {prov.npi or '(none)'} ({prov.loop}) has no "
+        f"taxonomy: no PRV for it in {prov.loop} or the loops above naming it, none on the roster "
+        f"for the date; add {prv} with its NUCC taxonomy in {prov.loop} so imaging privileges can "
+        "be checked"
+    )
+
+
+def _outpatient(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
+    """Outside the office only the MRI/CT/PET ban applies, in every outpatient place of service
+    ("This includes both the technical and professional component"; the program addresses
+    "nonemergency; outpatient" imaging, so inpatient and emergency lines are out of it). Office
+    privileging (tables, PRIV001) stays office-only: a line without a known taxonomy passes."""
+    rs = ctx.ruleset
+    code = line.procedure
+    if not ctx.is_outpatient(line) or code not in rs.advanced_imaging:
+        return None
+    tax, _ = ctx.taxonomy(line)
+    if not tax or rs.is_radiologist(tax) or tax in rs.imaging_provider_taxonomies:
+        return None
+    if tax in rs.mobile.taxonomies:
+        return None  # a mobile unit is judged by the office it serves, which only the office names
+    if _certified_for(ctx, line, line.rendering.npi):
+        return None
+    return _advanced_ban(ctx, line, tax, "")
+
+
+def _certified_for(ctx: ClaimContext, line: ServiceLine, npi: str) -> bool:
+    code = line.procedure
+    return any(
+        code in cert.codes and ctx.certified(cert, npi, line)
+        for cert in ctx.ruleset.certifications.values()
+    )
+
+
+def _advanced_ban(ctx: ClaimContext, line: ServiceLine, tax: str, prefix: str) -> Verdict | None:
+    rs = ctx.ruleset
+    code = line.procedure
+    if code not in rs.advanced_imaging:
+        return None  # one lookup for the common case; the loop below only names the family
+    for family, label in ADVANCED:
+        if code in rs.family(family):
+            ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
+            return Verdict(
+                "PRIV003",
+                f"{ct}: {label} by a nonradiologist, {spec}, is not paid, technical or "
+                "professional; refer the study to a contracted imaging center or hospital",
+            )
+    return None
 
 
 def _privileges(
@@ -87,17 +143,13 @@ def _privileges(
             f"{ct}: {spec} holds no office imaging privileges; a privileged physician or a network "
             "radiologist must perform and bill the study",
         )
-    for cert in rs.certifications.values():
-        if code in cert.codes and ctx.has_credential(npi, cert.credentials, line):
+    if code in rs.certification_codes:
+        if _certified_for(ctx, line, npi):
             return None  # service-specific privilege: global, overrides the general rules
-    for family, label in ADVANCED:
-        if code in rs.family(family):
-            ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
-            return Verdict(
-                "PRIV003",
-                f"{ct}: {label} by a nonradiologist, {spec}, is not paid, technical or "
-                "professional; refer the study to a contracted imaging center or hospital",
-            )
+    else:  # a certification list is specific and wins over the general ban (77078 with ISCD)
+        banned = _advanced_ban(ctx, line, tax, prefix)
+        if banned is not None:
+            return banned
     component = rs.grants_for(tax).get(code)
     mods = line.modifiers
     if component == "global" or (component == "technical" and "TC" in mods and "26" not in mods):
@@ -106,13 +158,7 @@ def _privileges(
     certs = [c for c in rs.certifications.values() if code in c.codes]
     if component is None:
         if certs:
-            creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
-            return Verdict(
-                "PRIV006",
-                f"{ct}: not on the privileging tables for {spec}, and no {creds} certification "
-                f"({certs[0].title}) in force on the date of service; send the certificate to "
-                "the plan or refer to a network radiologist",
-            )
+            return Verdict("PRIV006", _uncertified(ctx, line, ct, spec, certs))
         return Verdict(
             "PRIV004",
             f"{ct}: not on the imaging privileging tables for {spec}; a network radiologist or "
@@ -127,6 +173,26 @@ def _privileges(
         "PRIV005",
         f"{ct}: {spec} is privileged for the technical component only; bill {code}-TC and "
         f"have a network radiologist bill the reading (-26){extra}",
+    )
+
+
+def _uncertified(
+    ctx: ClaimContext, line: ServiceLine, ct: str, spec: str, certs: list[Certification]
+) -> str:
+    """PRIV006's message: who may bill the code (tables and certification), and the remedy."""
+    rs = ctx.ruleset
+    code = line.procedure
+    creds = " or ".join(dict.fromkeys(cr for c in certs for cr in c.credentials))
+    titles = "/".join(c.title.lower() for c in certs)
+    tables = [t.title for t in rs.tables.values() if code in t.codes]
+    who = f"{', '.join(tables)} or " if tables else ""
+    remedy = "send the certificate to the plan or refer to a network radiologist"
+    joint = rs.family("joint_injection_without_us").any_in(ctx.same_day_codes(line))
+    if code == "76942" and joint:
+        remedy = f"an ultrasound-guided joint injection ({joint}) is billed as 20604/20606/20611"
+    return (
+        f"{ct}: {spec} may not bill {code}; it is paid to {who}{creds} holders ({titles}) on "
+        f"the date of service; {remedy}"
     )
 
 
@@ -189,9 +255,14 @@ class NonPhysicianPractitioner(_PrivilegeRule):
 
 
 class AdvancedImagingNonRadiologist(_PrivilegeRule):
-    """MRI/MRA, CT/CTA and PET by a nonradiologist: neither component is paid."""
+    """MRI/MRA, CT/CTA and PET by a nonradiologist: neither component is paid, in the office and
+    in every other outpatient place of service."""
 
     id = "PRIV003"
+    office_only = False
+
+    def trigger(self) -> CodeSet:
+        return self.ruleset.advanced_imaging
 
 
 class NotPrivileged(_PrivilegeRule):
@@ -219,11 +290,11 @@ class MobileImaging(_PrivilegeRule):
 
 
 class PriorAuthorization(Rule):
-    """Echocardiography and nuclear cardiology codes need a prior authorization number."""
+    """Echocardiography and nuclear cardiology codes need a prior authorization number in every
+    outpatient place of service ("required for outpatient high-tech imaging services")."""
 
     id = "PRIV007"
     family = "privilege"
-    office_only = True
 
     def trigger(self) -> CodeSet:
         return self.ruleset.prior_auth_codes
@@ -235,7 +306,7 @@ class PriorAuthorization(Rule):
         for line in ctx.claim.lines:
             if (
                 line.procedure in rs.prior_auth_codes
-                and ctx.is_office(line)
+                and ctx.is_outpatient(line)
                 and not line.prior_authorization
             ):
                 title = next(

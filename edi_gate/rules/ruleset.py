@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate.errors import ConfigError, read_config_text
-from edi_gate.rules.base import Rule, RuleMeta, registry
+from edi_gate.rules import nucc
+from edi_gate.rules.base import (
+    NCCI_DISTINCT_SERVICE,
+    SAME_DAY_KINDS,
+    Rule,
+    RuleMeta,
+    SameDayEdit,
+    SameDaySpec,
+    registry,
+)
 from edi_gate.rules.codeset import (
     CODE_RE,
     TAXONOMY_PREFIX_RE,
@@ -33,12 +42,15 @@ STATUS_RE = re.compile(r"^(A[0-8]):(\d{1,3})$")
 MAX_PYX12_STATUS = 771  # pyx12's X214 claim_status list stops at 771
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 POS_RE = re.compile(r"^\d{2}$")
+MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
 
 # Allowed keys per section ("*" marks a table of named sub-tables).
 SECTION_KEYS: dict[str, set[str]] = {
     "ruleset": {"id", "title", "effective_from", "effective_to", "sources", "notes"},
     "settings": {
         "office_pos",
+        "outpatient_pos",
+        "distinct_service_modifiers",
         "radiologist_prefixes",
         "imaging_provider_taxonomies",
         "npp_prefixes",
@@ -46,7 +58,7 @@ SECTION_KEYS: dict[str, set[str]] = {
         "ultrasound_guidance_excluded_specialties",
         "reading",
     },
-    "specialties*": {"label", "taxonomies", "prefixes", "reading"},
+    "specialties*": {"label", "classifications", "specializations", "reading"},
     "privilege_tables*": {
         "title",
         "source",
@@ -56,25 +68,51 @@ SECTION_KEYS: dict[str, set[str]] = {
         "codes",
         "reading",
     },
-    "certifications*": {"title", "source", "credentials", "codes", "reading"},
+    "certifications*": {
+        "title",
+        "source",
+        "credentials",
+        "practice_credentials",
+        "initial_only",
+        "codes",
+        "reading",
+    },
     "mobile": {"taxonomies", "ob_table", "interpretation_credentials", "reading"},
     "families": set(),  # free names -> code lists
     "deleted_codes*": {"replacement", "deleted_on", "reading"},
     "nonspecific_codes*": {"instead", "reading"},
-    "add_ons*": {"primaries", "primary_label"},
+    "add_ons*": {"primaries", "primary_label", "remedies"},
     "pctc": set(),  # indicator digit -> code list
     "equivalents": set(),  # name -> {code: code}
-    "rules*": {"summary", "source", "reading", "status", "enabled"},
+    "rules*": {
+        "summary",
+        "source",
+        "reading",
+        "status",
+        "enabled",
+        # a declared same-day edit (SameDayEdit): no Python class of its own
+        "kind",
+        "target",
+        "partner",
+        "bypass",
+        "message",
+        "instead",
+        "otherwise",
+    },
 }
 TOP_KEYS = {k.rstrip("*") for k in SECTION_KEYS}
 
 
 @dataclass(slots=True)
 class Specialty:
+    """A seed specialty as NUCC nodes: whole classifications and named specializations, expanded
+    at load time into ``taxonomies`` (every code that counts) from the shipped code set."""
+
     id: str
     label: str
     taxonomies: frozenset[str]
-    prefixes: tuple[str, ...]
+    classifications: tuple[str, ...] = ()
+    specializations: tuple[str, ...] = ()
     reading: str = ""
 
 
@@ -100,6 +138,10 @@ class Certification:
     codes: CodeSet
     code_list: tuple[str, ...]
     reading: str = ""
+    # accreditations of a practice (AIUM, IAC accredit facilities): the billing NPI's counts too
+    practice_credentials: tuple[str, ...] = ()
+    # credentials whose first period only counts (ASBS: re-privilege with AIUM when it expires)
+    initial_only: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -114,6 +156,8 @@ class Mobile:
 class AddOn:
     primaries: CodeSet
     label: str
+    # same-day code -> the remedy when the add-on sits beside it (93320 beside 93306: "remove")
+    remedies: dict[str, str] = field(default_factory=dict)
 
 
 class Ruleset:
@@ -130,6 +174,8 @@ class Ruleset:
         self.sources: tuple[str, ...] = tuple(head.get("sources", ()))
         self.notes: str = head.get("notes", "")
         self.office_pos: frozenset[str] = frozenset({"11"})
+        self.outpatient_pos: frozenset[str] = frozenset()
+        self.distinct_service_modifiers: tuple[str, ...] = NCCI_DISTINCT_SERVICE
         self.radiologist_prefixes: tuple[str, ...] = ()
         self.imaging_provider_taxonomies: frozenset[str] = frozenset()
         self.npp_prefixes: tuple[str, ...] = ()
@@ -149,8 +195,10 @@ class Ruleset:
         self.rules: list[Rule] = []
         self.prior_auth_codes: CodeSet = CodeSet()
         self.certification_codes: CodeSet = CodeSet()
+        self.advanced_imaging: CodeSet = CodeSet()  # MRI/MRA, CT/CTA, PET: radiologists only
         self._specialty_memo: dict[str, tuple[str, ...]] = {}
         self._grant_memo: dict[str, dict[str, str]] = {}
+        self._describe_memo: dict[str, str] = {}
 
     # -- dates -------------------------------------------------------------------------------
     def covers(self, on: date) -> bool:
@@ -170,15 +218,12 @@ class Ruleset:
         return self.families.get(name, NO_CODES)
 
     def specialties_for(self, taxonomy: str) -> tuple[str, ...]:
-        """Specialty ids a taxonomy belongs to (exact codes, then 'and subspecialties' prefixes)."""
+        """Specialty ids a taxonomy belongs to (its NUCC classification or specialization)."""
         hit = self._specialty_memo.get(taxonomy)
         if hit is None:
-            hit = tuple(
-                s.id
-                for s in self.specialties.values()
-                if taxonomy in s.taxonomies or any(taxonomy.startswith(p) for p in s.prefixes)
-            )
-            self._specialty_memo[taxonomy] = hit
+            hit = tuple(s.id for s in self.specialties.values() if taxonomy in s.taxonomies)
+            if len(self._specialty_memo) < 4096:  # bounded: taxonomies come from the input
+                self._specialty_memo[taxonomy] = hit
         return hit
 
     def grants_for(self, taxonomy: str) -> dict[str, str]:
@@ -196,7 +241,8 @@ class Ruleset:
                         old = hit.get(code)
                         if old is None or COMPONENTS.index(old) < rank:
                             hit[code] = table.component
-            self._grant_memo[taxonomy] = hit
+            if len(self._grant_memo) < 4096:
+                self._grant_memo[taxonomy] = hit
         return hit
 
     def tables_for(self, taxonomy: str) -> list[PrivilegeTable]:
@@ -204,15 +250,32 @@ class Ruleset:
         return [t for t in self.tables.values() if specs.intersection(t.specialties)]
 
     def describe_taxonomy(self, taxonomy: str) -> str:
-        """'Cardiovascular disease (207RC0000X)' for messages; the taxonomy alone when unmapped."""
-        labels = [self.specialties[s].label for s in self.specialties_for(taxonomy)]
-        if self.is_radiologist(taxonomy):
-            labels = ["Radiology"]
-        elif self.is_npp(taxonomy):
-            labels = ["Non-physician practitioner"]
-        if not labels:
-            return f"taxonomy {taxonomy}"
-        return f"{'/'.join(labels)} ({taxonomy})"
+        """The taxonomy in words for messages: 'Cardiovascular disease (207RC0000X)' by the seed
+        specialties it counts for; else NUCC's own name, 'Internal Medicine / Gastroenterology
+        (207RG0100X)'; 'taxonomy X (not a NUCC code)' when the code set has no such code."""
+        hit = self._describe_memo.get(taxonomy)
+        if hit is None:
+            labels = [self.specialties[s].label for s in self.specialties_for(taxonomy)]
+            if self.is_radiologist(taxonomy):
+                labels = ["Radiology"]
+            elif self.is_npp(taxonomy):
+                labels = ["Non-physician practitioner"]
+            node = nucc.code_set().get(taxonomy)
+            if labels:
+                hit = f"{'/'.join(labels)} ({taxonomy})"
+            elif node is not None:
+                hit = f"{node.name} ({taxonomy})"
+            else:
+                hit = f"taxonomy {taxonomy} (not a NUCC code)"
+            if len(self._describe_memo) < 4096:  # bounded: taxonomies come from the input
+                self._describe_memo[taxonomy] = hit
+        return hit
+
+    def known_credentials(self) -> frozenset[str]:
+        """Every credential the ruleset reads from a roster (certifications, mobile reading):
+        for `rules lint` to reject a roster credential nothing would ever look at (AIUMX)."""
+        creds = {c for cert in self.certifications.values() for c in cert.credentials}
+        return frozenset(creds | set(self.mobile.interpretation_credentials))
 
     def is_radiologist(self, taxonomy: str) -> bool:
         return taxonomy.startswith(self.radiologist_prefixes)
@@ -327,6 +390,7 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         return None, [Problem(p, _toml_error_line(exc, text), f"invalid TOML: {exc}")]
     loc = Locator(text)
     rs = Ruleset(path, data)
+    codes_nucc = nucc.code_set()
 
     def add(
         msg: str, section: str | None = None, key: str | None = None, value: str | None = None
@@ -408,6 +472,8 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
                 )
             elif t in out:
                 add(f"{where}: duplicate taxonomy {t!r}", section, key, t)
+            elif t not in codes_nucc:
+                add(f"{where}: {t!r} is not in the NUCC code set ({nucc.VERSION})", section, key, t)
             else:
                 out.append(t)
         return out
@@ -417,22 +483,33 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         for t in str_list(obj, where, section, key):
             if not TAXONOMY_PREFIX_RE.match(t):
                 add(f"{where}: malformed taxonomy prefix {t!r}", section, key, t)
+            elif not any(code.startswith(t) for code in codes_nucc.by_code):
+                add(
+                    f"{where}: no NUCC taxonomy starts with {t!r} ({nucc.VERSION})", section, key, t
+                )
             else:
                 out.append(t)
         return tuple(out)
 
+    def pos_list(obj: object, key: str, default: list[str]) -> frozenset[str]:
+        out = str_list(obj if obj is not None else default, f"[settings] {key}", "settings", key)
+        for code in out:
+            if not POS_RE.match(code):
+                add(f"[settings] {key}: malformed place of service {code!r}", "settings", key, code)
+        return frozenset(out)
+
     # [settings]
     st = check_keys("settings", data.get("settings", {}), SECTION_KEYS["settings"], "[settings]")
-    pos = str_list(st.get("office_pos", ["11"]), "[settings] office_pos", "settings", "office_pos")
-    for code in pos:
-        if not POS_RE.match(code):
-            add(
-                f"[settings] office_pos: malformed place of service {code!r}",
-                "settings",
-                "office_pos",
-                code,
-            )
-    rs.office_pos = frozenset(pos)
+    rs.office_pos = pos_list(st.get("office_pos"), "office_pos", ["11"])
+    rs.outpatient_pos = pos_list(st.get("outpatient_pos"), "outpatient_pos", [])
+    rs.distinct_service_modifiers = tuple(
+        str_list(
+            st.get("distinct_service_modifiers", list(NCCI_DISTINCT_SERVICE)),
+            "[settings] distinct_service_modifiers",
+            "settings",
+            "distinct_service_modifiers",
+        )
+    )
     rs.radiologist_prefixes = prefix_list(
         st.get("radiologist_prefixes", []),
         "[settings] radiologist_prefixes",
@@ -468,15 +545,33 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         body = check_keys(sec, body, SECTION_KEYS["specialties*"], f"[{sec}]")
         if not NAME_RE.match(sid):
             add(f"specialty id {sid!r} must be lower_snake_case", sec)
-        taxes = taxonomy_list(body.get("taxonomies", []), f"[{sec}] taxonomies", sec, "taxonomies")
-        prefixes = prefix_list(body.get("prefixes", []), f"[{sec}] prefixes", sec, "prefixes")
-        if not body.get("taxonomies") and not body.get("prefixes"):
-            add(f"[{sec}] needs taxonomies or prefixes", sec)
+        classes = taxonomy_list(
+            body.get("classifications", []), f"[{sec}] classifications", sec, "classifications"
+        )
+        named = taxonomy_list(
+            body.get("specializations", []), f"[{sec}] specializations", sec, "specializations"
+        )
+        members: list[str] = list(named)
+        for code in classes:
+            node = codes_nucc.get(code)
+            if node is not None and not node.is_classification:
+                add(
+                    f"[{sec}] classifications: {code!r} is the specialization {node.name}, not a "
+                    "classification; list it under specializations",
+                    sec,
+                    "classifications",
+                    code,
+                )
+                continue
+            members.extend(codes_nucc.classification_members(code))
+        if not body.get("classifications") and not body.get("specializations"):
+            add(f"[{sec}] needs classifications or specializations (NUCC codes)", sec)
         rs.specialties[sid] = Specialty(
             sid,
             str(body.get("label", sid)),
-            frozenset(taxes),
-            prefixes,
+            frozenset(members),
+            tuple(classes),
+            tuple(named),
             str(body.get("reading", "")),
         )
     for sid in rs.guidance_excluded_specialties:
@@ -539,6 +634,15 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         )
         if not creds:
             add(f"[{sec}] needs at least one credential", sec)
+        subsets: dict[str, tuple[str, ...]] = {}
+        for key in ("practice_credentials", "initial_only"):
+            listed = tuple(
+                c.upper() for c in str_list(body.get(key, []), f"[{sec}] {key}", sec, key)
+            )
+            for c in listed:
+                if c not in creds:
+                    add(f"[{sec}] {key}: {c!r} is not one of its credentials", sec, key, c)
+            subsets[key] = listed
         entries = body.get("codes", [])
         codes = codeset(entries, f"[{sec}] codes", sec, "codes")
         rs.certifications[cid] = Certification(
@@ -549,6 +653,8 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
             codes,
             tuple(plain_codes(entries if isinstance(entries, list) else [])),
             str(body.get("reading", "")),
+            subsets["practice_credentials"],
+            subsets["initial_only"],
         )
 
     # [mobile]
@@ -614,7 +720,17 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         prim = codeset(body.get("primaries", []), f"add-on {code} primaries", "add_ons", code)
         if not prim:
             add(f"add-on {code} lists no primaries", "add_ons", code)
-        rs.add_ons[code] = AddOn(prim, str(body.get("primary_label", "its primary procedure")))
+        remedies = body.get("remedies", {})
+        if not isinstance(remedies, dict) or not all(
+            isinstance(v, str) and CODE_RE.match(k) for k, v in remedies.items()
+        ):
+            add(f'add-on {code} remedies must be a table code = "text"', "add_ons", code)
+            remedies = {}
+        rs.add_ons[code] = AddOn(
+            prim,
+            str(body.get("primary_label", "its primary procedure")),
+            {str(k): str(v) for k, v in remedies.items()},
+        )
 
     # [pctc]
     pctc = check_keys("pctc", data.get("pctc", {}), set(), "[pctc]")
@@ -648,6 +764,50 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
                 add(f"[{sec}] malformed pair {a!r} = {b!r}", sec, a)
         rs.equivalents[name] = {str(a): str(b) for a, b in mapping.items()}
 
+    def same_day_spec(rid: str, body: dict[str, Any], sec: str) -> SameDaySpec:
+        """The pair a declared rule names; every problem reported against its section."""
+        kind = body.get("kind")
+        if kind not in SAME_DAY_KINDS:
+            add(f"[{sec}] kind must be one of {', '.join(SAME_DAY_KINDS)}", sec, "kind")
+        targets = codeset(body.get("target", []), f"[{sec}] target", sec, "target")
+        partners = codeset(body.get("partner", []), f"[{sec}] partner", sec, "partner")
+        if not targets or not partners:
+            add(f"[{sec}] needs a target and a partner code list", sec)
+        raw_bypass = body.get("bypass", list(rs.distinct_service_modifiers))
+        bypass = str_list(raw_bypass, f"[{sec}] bypass", sec, "bypass")
+        for mod in bypass:
+            if not MODIFIER_RE.match(mod):
+                add(f"[{sec}] bypass: malformed modifier {mod!r}", sec, "bypass", mod)
+        message = body.get("message")
+        if not isinstance(message, str) or not message.strip():
+            add(f"[{sec}] message is required", sec)
+            message = f"{{ct}}: {rid}"
+        instead = body.get("instead", {})
+        if not isinstance(instead, dict) or not all(
+            isinstance(v, str) and CODE_RE.match(k) for k, v in instead.items()
+        ):
+            add(f'[{sec}] instead must be a table code = "text"', sec, "instead")
+            instead = {}
+        otherwise = body.get("otherwise", "")
+        for key, text in (("message", message), ("otherwise", otherwise)):
+            try:
+                str(text).format(ct="", code="", partner="", instead="")
+            except (KeyError, IndexError, ValueError):
+                add(
+                    f"[{sec}] {key} may only use {{ct}}, {{code}}, {{partner}}, {{instead}}",
+                    sec,
+                    key,
+                )
+        return SameDaySpec(
+            str(kind),
+            targets,
+            partners,
+            frozenset(bypass),
+            str(message).strip(),
+            {str(k): str(v) for k, v in instead.items()},
+            str(otherwise).strip(),
+        )
+
     # [rules.*]
     impls = registry()
     for rid, body in _subtables(data, "rules", add).items():
@@ -656,7 +816,11 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         if not RULE_ID_RE.match(rid):
             add(f"rule id {rid!r} is malformed (like PRIV001)", sec)
             continue
-        if rid not in impls:
+        declared = "kind" in body
+        if declared and rid in impls:
+            add(f"rule {rid} is declared with a kind but also has a Python class", sec, "kind")
+            continue
+        if not declared and rid not in impls:
             add(f"rule {rid} has no implementation", sec)
             continue
         for key in ("summary", "source"):
@@ -691,6 +855,9 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
             enabled,
         )
         rs.rule_meta[rid] = meta
+        if declared:
+            rs.rules.append(SameDayEdit(meta, rs, same_day_spec(rid, body, sec)))
+            continue
         impl = impls[rid]
         for fam in impl.needs:
             if fam not in rs.families:
@@ -707,7 +874,8 @@ def validate(path: Path, text: str | None = None) -> tuple[Ruleset | None, list[
         c for t in rs.tables.values() if t.prior_authorization for c in t.code_list
     )
     rs.imaging = imaging | CodeSet(table_codes + cert_codes) | rs.family("imaging_hcpcs")
-    rs.rules.sort(key=lambda r: r.id)
+    rs.advanced_imaging = rs.family("mri") | rs.family("ct") | rs.family("pet")
+    rs.rules.sort(key=lambda r: r.meta.id)
     for rule in rs.rules:  # the ruleset is complete now: let rules resolve what they read
         rule.prepare()
     return rs, problems

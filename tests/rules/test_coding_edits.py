@@ -49,19 +49,24 @@ class TestUsJointInjection:
     def test_rejected(self, engine, code):
         assert ids(engine, line(code), line("76942")) == ["GUID002"]
 
-    def test_with_20610_accepted(self, engine):
-        assert ids(engine, line("20610"), line("76942")) == []
+    def test_with_20610_is_guid010(self, engine):
+        # issue 16 item 7: 20610 + 76942 is the ultrasound-guided injection 20611 billed in two
+        assert ids(engine, line("20610"), line("76942")) == ["GUID010"]
+
+    def test_no_bypass_for_included_guidance(self, engine):
+        # issue 16 item 5: 20604/20606/20611 include the guidance; -XS does not lift the edit
+        assert ids(engine, line("20611"), line("76942", "XS")) == ["GUID002"]
 
 
 # GUID003 -- "It is not expected that a non-physician practitioner (NPP) would perform procedures
 #  utilizing 76942 as they are not qualified to 'interpret' diagnostic ultrasounds."
 def test_76942_by_npp(engine):
     found = run(
-        engine, claim(line("20610", pos="22"), line("76942", pos="22"), taxonomy="363LF0000X")
+        engine, claim(line("10005", pos="22"), line("76942", pos="22"), taxonomy="363LF0000X")
     )
     assert found == ["GUID003"]
     assert (
-        run(engine, claim(line("20610", pos="22"), line("76942", pos="22"), taxonomy="207RE0101X"))
+        run(engine, claim(line("10005", pos="22"), line("76942", pos="22"), taxonomy="207RE0101X"))
         == []
     )
 
@@ -91,8 +96,9 @@ def test_76942_other_injection_accepted(engine):
 # GUID006 -- "Ultrasound guidance for viscosupplement injections is considered experimental and
 #  investigational"
 def test_76942_viscosupplement(engine):
-    assert ids(engine, line("20610"), line("J7325"), line("76942")) == ["GUID006"]
-    assert ids(engine, line("20610"), line("J1030"), line("76942")) == []
+    assert ids(engine, line("10005"), line("J7325"), line("76942", "XS")) == []
+    assert ids(engine, line("J7325"), line("76942")) == ["GUID006"]
+    assert ids(engine, line("J1030"), line("76942")) == []
 
 
 # GUID007 -- "CPT 77021 (MR guidance for needle placement) is not an appropriate code for a breast

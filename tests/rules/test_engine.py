@@ -27,7 +27,7 @@ class TestLoad:
         assert [r.id for r in eng.rulesets] == ["imaging-2024.05"]
         assert len(eng.rules) >= 30
         for r in eng.rules:
-            assert r.id and r.summary and r.source, r.id
+            assert r.meta.id and r.summary and r.source, r.meta.id
 
     def test_env_rulesets(self, monkeypatch, tmp_path):
         shutil.copy(MINIMAL, tmp_path / "minimal.toml")

@@ -30,7 +30,10 @@ class TestScope:
         assert priv(engine, claim(line("72148"), taxonomy=FAMILY)) == ["PRIV003"]
 
     def test_facility_place_of_service_is_not_privileged(self, engine):
-        assert priv(engine, claim(line("72148", "26", pos="22"), taxonomy=FAMILY)) == []
+        # tables are office-only; the MRI/CT/PET ban is outpatient (issue 16 item 9)
+        assert priv(engine, claim(line("71046", pos="22"), taxonomy=FAMILY)) == []
+        assert priv(engine, claim(line("72148", "26", pos="22"), taxonomy=FAMILY)) == ["PRIV003"]
+        assert priv(engine, claim(line("72148", "26", pos="21"), taxonomy=FAMILY)) == []
 
     def test_office_pos_is_configurable(self, ruleset):
         from edi_gate.rules.engine import Engine
@@ -41,7 +44,7 @@ class TestScope:
     def test_non_imaging_line_is_not_subject(self, engine):
         assert priv(engine, claim(line("99213"), line("20610"), taxonomy=FAMILY)) == []
 
-    @pytest.mark.parametrize("code", ["93880", "A4641", "G0130", "70010", "79999"])
+    @pytest.mark.parametrize("code", ["93880", "A4641", "G0130", "70010", "78999"])
     def test_imaging_includes_table_codes_and_radiology_range(self, engine, code):
         # a gastroenterologist holds no table: every imaging code is rejected
         assert priv(engine, claim(line(code, prior_auth="PA1"), taxonomy="207RG0100X")) != []
@@ -192,7 +195,10 @@ class TestCertifications:
 
     # "These lists are specific, so they override the general CT rule for the codes they name"
     def test_iscd_overrides_ct_ban_for_77078(self, engine, make_engine):
-        assert priv(engine, claim(line("77078"), taxonomy=FAMILY)) == ["PRIV003"]
+        # issue 16 item 12: without ISCD the remedy is the certification, not the CT ban
+        found = engine.evaluate(claim(line("77078"), taxonomy=FAMILY))
+        assert [f.rule for f in found] == ["PRIV006"] and "ISCD" in found[0].message
+        assert "nonradiologist" not in found[0].message
         eng = make_engine(f"{RENDERING_NPI},,ISCD,,\n")
         assert priv(eng, claim(line("77078"), taxonomy=FAMILY)) == []
 
@@ -241,8 +247,10 @@ class TestPriorAuthorization:
     def test_radiologist_also_needs_it(self, engine):
         assert priv(engine, claim(line("78452"), taxonomy=RADIOLOGIST)) == ["PRIV007"]
 
-    def test_not_required_outside_office(self, engine):
-        assert priv(engine, claim(line("93306", "26", pos="22"), taxonomy=CARDIO)) == []
+    def test_not_required_outside_outpatient(self, engine):
+        # "required for outpatient high-tech imaging services" (issue 16 item 9): 22 yes, 21 no
+        assert priv(engine, claim(line("93306", "26", pos="22"), taxonomy=CARDIO)) == ["PRIV007"]
+        assert priv(engine, claim(line("93306", "26", pos="21"), taxonomy=CARDIO)) == []
 
 
 # PRIV008 -- "Mobile imaging services are subject to the same privileging restrictions established

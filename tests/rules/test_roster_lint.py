@@ -134,13 +134,33 @@ class TestLint:
 
     def test_malformed_taxonomy(self, tmp_path):
         text = RULESET.read_text().replace(
-            'taxonomies = ["207L00000X"]', 'taxonomies = ["207L0000X"]'
+            'classifications = ["207L00000X"]', 'classifications = ["207L0000X"]'
         )
         path = tmp_path / "r.toml"
         path.write_text(text)
         (p,) = lint([path])
-        lineno = text.splitlines().index('taxonomies = ["207L0000X"]') + 1
+        lineno = text.splitlines().index('classifications = ["207L0000X"]') + 1
         assert "207L0000X" in p and f":{lineno}:" in p
+
+    # issue 16 item 2: a well-formed code NUCC never issued is rejected, naming the code set
+    def test_taxonomy_not_in_nucc_code_set(self, tmp_path):
+        text = RULESET.read_text().replace(
+            'specializations = ["2086S0129X"]', 'specializations = ["2086S0199X"]'
+        )
+        path = tmp_path / "r.toml"
+        path.write_text(text)
+        (p,) = lint([path])
+        lineno = text.splitlines().index('specializations = ["2086S0199X"]') + 1
+        assert "2086S0199X" in p and "NUCC" in p and f":{lineno}:" in p
+
+    def test_specialization_listed_as_classification(self, tmp_path):
+        text = RULESET.read_text().replace(
+            'classifications = ["207X00000X"]', 'classifications = ["207XS0106X"]'
+        )
+        path = tmp_path / "r.toml"
+        path.write_text(text)
+        (p,) = lint([path])
+        assert "207XS0106X" in p and "Orthopaedic Surgery / Hand Surgery" in p
 
     def test_overlapping_ranges(self, tmp_path):
         a = tmp_path / "a.toml"

@@ -26,7 +26,7 @@ ROW = re.compile(r"^([0-9]{5}|[A-Z][0-9]{4})\*?\t")
 # the brief says "and subspecialties", to exercise the prefix matching).
 SPECIALTY_TABLES: dict[str, list[str]] = {
     "Anesthesiology or Physical Medicine and Rehabilitation": ["207L00000X", "208100000X"],
-    "Cardiovascular Disease": ["207RC0000X"],
+    "Cardiovascular Disease": ["207RC0000X", "207RC0001X"],
     "Echocardiography (ECG)": ["207RC0000X", "207RP1001X", "207RC0001X", "2080P0202X"],
     "Endocrinology": ["207RE0101X"],
     "General Vascular Surgery": ["2086S0129X"],
