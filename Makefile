@@ -32,6 +32,8 @@ demo: $(DEMO_STAMP)
 		--decisions $(OUT)/demo.decisions.jsonl --log-format console
 	@echo "outputs in $(OUT)/"
 
+# Everything the suite needs is in the repository; the public corpus in ../shared (or
+# EDI_GATE_SHARED) adds the interop tests, which .ci/run requires (EDI_GATE_REQUIRE_INTEROP=1).
 test: $(TEST_STAMP)
 	$(BIN)/ruff check edi_gate tests bench fuzz setup.py
 	EDI_GATE_REQUIRE_SPARK=1 EDI_GATE_REQUIRE_COMPILED=1 $(BIN)/python -m pytest
