@@ -51,15 +51,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Under EDI_GATE_REQUIRE_INTEROP=1 an interop test that skips (for any reason) fails."""
+    """A skip must say why in one line; under EDI_GATE_REQUIRE_INTEROP=1 an interop test that
+    skips (for any reason) fails."""
     report = yield
-    if (
-        _required()
-        and report.skipped
-        and not hasattr(report, "wasxfail")
-        and item.get_closest_marker("interop")
-    ):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return report
+    reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+    reason = reason.removeprefix("Skipped").removeprefix(":").strip(" ")
+    if not reason.strip() or "\n" in reason.strip():
+        report.outcome = "failed"
+        report.longrepr = f"a skip must say why in one line, not {reason!r}"
+    elif _required() and item.get_closest_marker("interop"):
         report.outcome = "failed"
         report.longrepr = f"interop test skipped although {REQUIRE}=1: {reason}"
     return report

@@ -35,12 +35,27 @@ def test_skips_for_its_own_reason():
 def test_project_only():
     pass
 """
+BAD_SKIPS = """
+import pytest
+
+def test_says_nothing():
+    pytest.skip("")
+
+def test_says_too_much():
+    pytest.skip("first line\\nsecond line")
+
+@pytest.mark.skip(reason="one line")
+def test_says_why():
+    pass
+"""
 
 
-def session(tmp_path: Path, shared: Path, require: bool) -> subprocess.CompletedProcess:
+def session(
+    tmp_path: Path, shared: Path, require: bool, module: str = MODULE
+) -> subprocess.CompletedProcess:
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n")
-    (tmp_path / "test_sample.py").write_text(MODULE)
+    (tmp_path / "test_sample.py").write_text(module)
     env = dict(os.environ, PYTHONPATH=str(REPO), EDI_GATE_SHARED=str(shared))
     env.pop("EDI_GATE_REQUIRE_INTEROP", None)
     if require:
@@ -98,3 +113,10 @@ def test_a_skipped_interop_test_fails_when_required(tmp_path: Path, fake_shared:
     assert "1 failed, 4 passed" in run.stdout
     assert "interop test skipped although EDI_GATE_REQUIRE_INTEROP=1" in run.stdout
     assert "pyx12 cannot read this one" in run.stdout
+
+
+def test_a_skip_must_say_why_in_one_line(tmp_path: Path, fake_shared: Path) -> None:
+    run = session(tmp_path / "s", fake_shared, require=False, module=BAD_SKIPS)
+    assert run.returncode == pytest.ExitCode.TESTS_FAILED, run.stdout
+    assert "2 failed, 1 skipped" in run.stdout
+    assert run.stdout.count("a skip must say why in one line") >= 2
