@@ -7,6 +7,7 @@ for any reason fails it.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -120,3 +121,36 @@ def test_a_skip_must_say_why_in_one_line(tmp_path: Path, fake_shared: Path) -> N
     assert run.returncode == pytest.ExitCode.TESTS_FAILED, run.stdout
     assert "2 failed, 1 skipped" in run.stdout
     assert run.stdout.count("a skip must say why in one line") >= 2
+
+
+SHARED_NAMES = {"SHARED", "CORPUS", "SEEDS", "REFERENCE", "provenance", "corpus_files"}
+
+
+def test_every_test_reading_the_shared_material_is_marked_interop() -> None:
+    """A test whose body uses the shared material (names imported from tests.helpers) carries the
+    interop mark, itself or through its module's pytestmark: otherwise a fresh clone fails it."""
+    unmarked = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            alias.asname or alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module == "tests.helpers"
+            for alias in node.names
+        } & SHARED_NAMES
+        module_marked = any(
+            isinstance(node, ast.Assign)
+            and any(getattr(t, "id", "") == "pytestmark" for t in node.targets)
+            and "interop" in ast.unparse(node.value)
+            for node in tree.body
+        )
+        if not imported or module_marked:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & imported
+            marked = any("interop" in ast.unparse(d) for d in node.decorator_list)
+            if used and not marked:
+                unmarked.append(f"{path.relative_to(REPO)}::{node.name} uses {sorted(used)}")
+    assert unmarked == []

@@ -13,15 +13,13 @@ import pytest
 from edi_gate.acks.validate import pyx12_errors
 from tests.helpers import REFERENCE
 
-needs_reference = pytest.mark.interop
 
-
-@needs_reference
+@pytest.mark.interop
 def test_accepts_the_reference_277ca() -> None:
     assert pyx12_errors(REFERENCE / "277ca_accept_reject.x12") == []
 
 
-@needs_reference
+@pytest.mark.interop
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -35,7 +33,7 @@ def test_reports_the_negative_samples(name: str, expected: str) -> None:
     assert errors and any(expected in e for e in errors)
 
 
-@needs_reference
+@pytest.mark.interop
 def test_exclude_external_codes() -> None:
     assert pyx12_errors(REFERENCE / "neg_code796.x12", exclude_external=["claim_status"]) == []
 
@@ -46,7 +44,7 @@ def test_not_x12(tmp_path: Path) -> None:
     assert any("does not look like an X12" in e for e in pyx12_errors(path))
 
 
-@needs_reference
+@pytest.mark.interop
 def test_segment_count(tmp_path: Path) -> None:
     good = (REFERENCE / "277ca_accept_reject.x12").read_bytes()
     broken = tmp_path / "broken.x12"

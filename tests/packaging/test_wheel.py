@@ -37,6 +37,16 @@ PACKAGE_DATA = [
 ]
 
 
+def shipped_data() -> set[str]:
+    """Every file under edi_gate/data in the source tree: all of it must be in the wheel."""
+    root = REPO / "edi_gate" / "data"
+    return {
+        str(path.relative_to(REPO))
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without anything pointing back at the source tree."""
     env = {
@@ -93,7 +103,7 @@ def installed(tmp_path_factory) -> Path:
     (wheel,) = (root / "dist").glob("edi_gate-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert set(PACKAGE_DATA) <= names, sorted(set(PACKAGE_DATA) - names)
+    assert set(PACKAGE_DATA) <= shipped_data() <= names, sorted(shipped_data() - names)
     assert not any(n.startswith(("tests/", "fixtures/", "bench/")) for n in names)
 
     env_dir = root / "venv"
