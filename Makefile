@@ -23,7 +23,8 @@ $(DEMO_STAMP): pyproject.toml $(COMPILED_SOURCES) | $(BIN)/python
 # extras go in beside the package $(DEMO_STAMP) built, so the hot path is compiled once.
 $(TEST_STAMP): $(DEMO_STAMP) scripts/install-test-deps.sh scripts/extras.py
 	scripts/install-test-deps.sh
-	$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/extras.py test spark)
+	$(BIN)/python scripts/extras.py test spark > $(VENV)/test-requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/test-requirements.txt
 	touch $@
 
 demo: $(DEMO_STAMP)

@@ -1,12 +1,12 @@
-"""Print the requirements of optional-dependency groups of pyproject.toml, shell-quoted.
+"""Print the requirements of optional-dependency groups of pyproject.toml, one per line.
 
 ``make test`` installs the test extras beside the package ``make demo`` already built (so the
-hot path is compiled once): ``pip install $(python scripts/extras.py test spark)``.
+hot path is compiled once): ``python scripts/extras.py test spark > reqs.txt`` then
+``pip install -r reqs.txt``.
 """
 
 from __future__ import annotations
 
-import shlex
 import sys
 import tomllib
 from pathlib import Path
@@ -23,4 +23,4 @@ def requirements(groups: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    print(" ".join(shlex.quote(req) for req in requirements(sys.argv[1:])))
+    print("\n".join(requirements(sys.argv[1:])))
