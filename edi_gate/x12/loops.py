@@ -761,12 +761,19 @@ class EventReader:
         if claim.lines:
             claim.lines[-1].end_segment = len(claim.segments) - 1
         raw = segment.element(1)
-        if not raw.isdigit():
+        # LX01 is N0 of at most 6 digits; int() of a longer one may raise (a 70,000-digit LX01).
+        numbered = raw.isdigit() and len(raw) <= 6
+        if not numbered:
             self._issue(
-                txn, segment, f"LX01 {raw!r} is not a line number", "8", element=1, element_code="6"
+                txn,
+                segment,
+                f"LX01 {raw[:12]!r} is not a line number",
+                "8",
+                element=1,
+                element_code="6",
             )
         line = ServiceLine(
-            number=int(raw) if raw.isdigit() else 0,
+            number=int(raw) if numbered else 0,
             qualifier="",
             procedure="",
             modifiers=(),

@@ -128,7 +128,7 @@ def test_several_groups_and_interchanges(oracle: Oracle) -> None:
     assert writer.groups == 3 and writer.rejected_sets == 3
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not mounted")
+@pytest.mark.interop
 def test_same_shape_as_corpus_rejection() -> None:
     """imsweb's eMedNY 999 rejecting one 837: same segments as ours for the same issue."""
     sample = (CORPUS / "imsweb-x12-parser/x12_999_rejected.txt").read_text()

@@ -12,14 +12,13 @@ import pytest
 from edi_gate.acks.ca277 import build_277_from_decisions, decision_from_record
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.errors import ConfigError
-from tests.helpers import REFERENCE
+from tests.helpers import FIXTURES
 
 from .factory import NOW, segments
 
 Oracle = Callable[..., list[str]]
 
-MINIMAL = REFERENCE / "837p_minimal.x12"
-pytestmark = pytest.mark.skipif(not MINIMAL.is_file(), reason="shared reference missing")
+MINIMAL = FIXTURES / "two-claims.837"  # the same bytes as ../shared/reference/837p_minimal.x12
 
 
 def record(claim: str, decision: str, findings: list[dict] | None = None) -> dict:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import CORPUS, FIXTURES, count_clm
+from tests.data import x12
+from tests.helpers import FIXTURES, count_clm
 
 EDI_GATE = str(Path(sys.executable).with_name("edi-gate"))
 DEMO = FIXTURES / "demo.837"
@@ -47,13 +48,16 @@ def test_stdin_to_stdout_is_a_filter():
 
 
 def test_unreadable_x12_exits_65_and_writes_nothing(tmp_path: Path):
-    out, dec = tmp_path / "out.837", tmp_path / "decisions.jsonl"
-    broken = CORPUS / "pyx12/fail_no_IEA.txt"
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out, dec = outdir / "out.837", outdir / "decisions.jsonl"
+    broken = tmp_path / "no_IEA.837"
+    broken.write_bytes(x12.no_iea())
     result = run("filter", str(broken), "-o", str(out), "--decisions", str(dec))
     assert result.returncode == 65
     message = result.stderr.decode()
-    assert "fail_no_IEA.txt: segment 6 (IEA)" in message and "Traceback" not in message
-    assert list(tmp_path.iterdir()) == []
+    assert "no_IEA.837: segment 164 (IEA)" in message and "Traceback" not in message
+    assert list(outdir.iterdir()) == []
 
 
 def test_unreadable_stdin_writes_nothing_to_stdout():

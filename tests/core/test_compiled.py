@@ -1,7 +1,8 @@
 """The compiled hot path (setup.py, mypyc) against the same sources run by the interpreter.
 
 One source, two builds: whatever the compiled modules do, the interpreted ones must do byte for
-byte, on the corpus, the damaged files and generated claims. Each build runs in its own process
+byte, on the project's structural edge cases (tests/data/x12.py), generated claims and, when
+../shared is present, the public corpus (interop). Each build runs in its own process
 (a module is either the extension or the .py in one interpreter); the interpreted one from a copy
 of the package without the extensions.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from tests.data.x12 import CASES
 from tests.helpers import CORPUS, FIXTURES, REPO, provenance
 
 EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -139,13 +141,29 @@ def corpus_x12() -> list[Path]:
     return sorted({CORPUS / row["local_path"] for row in provenance()})
 
 
+def edge_cases(directory: Path) -> list[Path]:
+    """The project's structural edge cases, written out as files."""
+    directory.mkdir()
+    paths = []
+    for name, case in CASES.items():
+        paths.append(directory / f"{name}.x12")
+        paths[-1].write_bytes(case.build())
+    return paths
+
+
 @pytest.mark.skipif(not COMPILED, reason="needs the compiled build")
-@pytest.mark.parametrize("scope", ["claim", "line"])
-def test_compiled_matches_interpreted(interpreted_tree: Path, tmp_path: Path, scope: str) -> None:
+@pytest.mark.parametrize(
+    ("scope", "corpus"),
+    [("claim", False), ("line", False), pytest.param("claim", True, marks=pytest.mark.interop)],
+)
+def test_compiled_matches_interpreted(
+    interpreted_tree: Path, tmp_path: Path, scope: str, corpus: bool
+) -> None:
     generated = tmp_path / "generated.837"
     roster = tmp_path / "roster.csv"
     generate(generated, 3_000, seed=11, max_claims_per_st=700, interchanges=2, roster=roster)
-    inputs = [FIXTURES / "demo.837", generated, *corpus_x12()]
+    inputs = [FIXTURES / "demo.837", generated]
+    inputs += corpus_x12() if corpus else edge_cases(tmp_path / "edge")
 
     compiled = run_driver(REPO, inputs, roster, scope, tmp_path / "compiled.json")
     interpreted = run_driver(interpreted_tree, inputs, roster, scope, tmp_path / "pure.json")

@@ -7,6 +7,9 @@ import pytest
 from edi_gate.rules.findings import SYNTAX_RULE
 from tests.helpers import CORPUS, RejectClaims, assert_conservation, corpus_files, run_filter
 
+# Project-owned equivalents of these checks: tests/core/test_edge_cases.py.
+pytestmark = pytest.mark.interop
+
 P5010 = corpus_files(
     lambda row: row["transaction_type"] == "837P" and row["version_GS08"].startswith("005010X222")
 )

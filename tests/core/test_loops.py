@@ -7,6 +7,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -62,6 +63,7 @@ def test_rendering_provider_precedence_2420a_then_2310b_then_billing():
     assert claim.hl_patient and claim.patient.name == "PATIENT8"
 
 
+@pytest.mark.interop
 def test_billing_provider_renders_when_no_2310b_or_2420a():
     data = (CORPUS / "stupidedi/X222A1/commercial-health-insurance.edi").read_bytes()
     (claim,) = claims(data)
@@ -70,6 +72,7 @@ def test_billing_provider_renders_when_no_2310b_or_2420a():
     assert claim.billing.loop == "2000A"
 
 
+@pytest.mark.interop
 def test_2420a_line_providers_in_the_corpus():
     data = (CORPUS / "imsweb-x12-parser/x12_complex.txt").read_bytes()
     loops = {line.rendering.loop for claim in claims(data) for line in claim.lines}
@@ -108,6 +111,7 @@ def test_line_segments_are_delimited_for_line_scope():
     assert second.end_segment == len(claim.segments)
 
 
+@pytest.mark.interop
 def test_other_transaction_types_are_not_assembled():
     data = (CORPUS / "stupidedi/X223A2/two-claims-for-the-same-provider.edi").read_bytes()
     events = read(data)
@@ -116,6 +120,7 @@ def test_other_transaction_types_are_not_assembled():
     assert not any(isinstance(e, Claim) for e in events)
 
 
+@pytest.mark.interop
 def test_corrupt_segment_ids_are_syntax_issues_of_their_set():
     data = (CORPUS / "imsweb-x12-parser/x12_bad_segment_identifier.txt").read_bytes()
     (end,) = [e for e in read(data) if isinstance(e, TransactionEnd)]
@@ -124,6 +129,7 @@ def test_corrupt_segment_ids_are_syntax_issues_of_their_set():
     assert {issue.segment_code for issue in end.issues} >= {"1"}
 
 
+@pytest.mark.interop
 def test_wrong_se_count_is_reported_with_both_numbers():
     data = (CORPUS / "imsweb-x12-parser/x12_ambiguous_loop.txt").read_bytes()
     (end,) = [e for e in read(data) if isinstance(e, TransactionEnd)]

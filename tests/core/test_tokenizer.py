@@ -19,6 +19,7 @@ def texts(data: bytes, chunk_size: int = 1 << 20) -> list[bytes]:
     return [seg.text for seg in segments(data, chunk_size)]
 
 
+@pytest.mark.interop
 def test_unusual_delimiters_come_from_the_isa():
     data = (CORPUS / "imsweb-x12-parser/x12_valid_different_separators.txt").read_bytes()
     segs = segments(data)
@@ -29,6 +30,7 @@ def test_unusual_delimiters_come_from_the_isa():
     assert segs[-1].tag == b"IEA"
 
 
+@pytest.mark.interop
 def test_newline_terminator_with_indentation():
     data = (CORPUS / "staedi/sample837-original.edi").read_bytes()
     segs = segments(data)
@@ -38,6 +40,7 @@ def test_newline_terminator_with_indentation():
     assert segs[-1].tag == b"IEA"
 
 
+@pytest.mark.interop
 def test_bom_and_crlf_are_tolerated():
     data = (CORPUS / "oopfactory-x12/MedicaidExample.txt").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -47,6 +50,7 @@ def test_bom_and_crlf_are_tolerated():
     assert sum(seg.tag == b"CLM" for seg in segs) == 5
 
 
+@pytest.mark.interop
 def test_interchanges_with_different_delimiters_follow_each_other():
     first = (CORPUS / "imsweb-x12-parser/x12_valid.txt").read_bytes()
     second = (CORPUS / "imsweb-x12-parser/x12_valid_different_separators.txt").read_bytes()
@@ -63,6 +67,7 @@ def test_chunk_boundaries_do_not_change_segments(chunk_size):
     assert texts(data, chunk_size) == texts(data)
 
 
+@pytest.mark.interop
 def test_raw_bytes_round_trip():
     data = (CORPUS / "oopfactory-x12/Example1_2_And_3_Combined.txt").read_bytes()
     reader = SegmentReader(io.BytesIO(data), "x")
@@ -80,6 +85,7 @@ def test_last_segment_without_terminator_is_read():
     assert segments(data)[-1].tag == b"IEA"
 
 
+@pytest.mark.interop
 @pytest.mark.parametrize(
     ("path", "expected"),
     [

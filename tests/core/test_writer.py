@@ -85,6 +85,7 @@ def test_nothing_left_drops_the_whole_interchange():
     assert result.summary.rejected == 8
 
 
+@pytest.mark.interop
 def test_a_transaction_left_empty_is_dropped_and_counts_follow():
     data = (CORPUS / "oopfactory-x12/Example1_2_And_3_Combined.txt").read_bytes()
     first = run_filter(data, RejectClaims())

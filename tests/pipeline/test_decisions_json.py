@@ -18,6 +18,7 @@ from edi_gate.rules.engine import Engine, decide
 from edi_gate.x12.loops import EventReader
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import SegmentReader
+from tests.data.x12 import CASES
 from tests.helpers import CORPUS, provenance
 
 
@@ -87,21 +88,35 @@ def claims_of(path: Path):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory) -> tuple[list[Path], Path]:
+def inputs(tmp_path_factory) -> tuple[list[Path], list[Path], Path]:
+    """Generated claims plus the project's edge cases, the public corpus's 837Ps, a roster."""
     tmp = tmp_path_factory.mktemp("decisions")
     roster = tmp / "roster.csv"
     generate(tmp / "gen.837", 2_000, seed=5, roster=roster)
+    edge = []
+    for name, case in CASES.items():
+        edge.append(tmp / f"{name}.x12")
+        edge[-1].write_bytes(case.build())
     corpus = [
         CORPUS / row["local_path"]
         for row in provenance()
         if row["transaction_type"] == "837P" and row["version_GS08"].startswith("005010")
     ]
-    return [tmp / "gen.837", *corpus], roster
+    return [tmp / "gen.837", *edge], [tmp / "gen.837", *corpus], roster
 
 
-@pytest.mark.parametrize("scope", ["claim", "line"])
-def test_every_claim_matches_json_dumps(inputs, scope: str) -> None:
-    paths, roster = inputs
+@pytest.mark.parametrize(
+    ("scope", "corpus"),
+    [
+        ("claim", False),
+        ("line", False),
+        pytest.param("claim", True, marks=pytest.mark.interop),
+        pytest.param("line", True, marks=pytest.mark.interop),
+    ],
+)
+def test_every_claim_matches_json_dumps(inputs, scope: str, corpus: bool) -> None:
+    own, public, roster = inputs
+    paths = public if corpus else own
     engine = Engine.load(None, roster)
     seen = rejected = partial = 0
     rulesets: set[str | None] = set()

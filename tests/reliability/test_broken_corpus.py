@@ -16,6 +16,9 @@ import pytest
 from tests.helpers import CORPUS
 from tests.reliability.support import assert_no_traceback, run_cli
 
+# Project-owned equivalents: tests/reliability/test_broken_inputs.py.
+pytestmark = pytest.mark.interop
+
 # file -> (exit status, text the stderr message or the first syntax finding must contain)
 BROKEN = {
     # ISA02 is 9 characters: the ISA is not 106 bytes.

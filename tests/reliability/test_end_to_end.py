@@ -19,6 +19,7 @@ from edi_gate.pipeline.filter import Summary
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
 from fuzz.mutations import generated
 from fuzz.oracle import real_engine
+from tests.data import x12
 from tests.helpers import (
     CORPUS,
     FIXTURES,
@@ -32,10 +33,22 @@ INPUTS = {
     "demo": lambda: (FIXTURES / "demo.837").read_bytes(),
     "generated": lambda: generated(21, claims=60),
     "generated-newlines": lambda: generated(22, claims=30, newlines=True),
+    "bom-crlf-indented": lambda: x12.demo_file(x12.BOM_CRLF),
+    "several-groups": x12.several_groups,
+    "many-interchanges": x12.many_interchanges,
     "many-claims": lambda: (CORPUS / "imsweb-x12-parser/x12_many_claims.txt").read_bytes(),
     "multiple-isa": lambda: (CORPUS / "imsweb-x12-parser/x12_multiple_isa.txt").read_bytes(),
     "medicaid": lambda: (CORPUS / "oopfactory-x12/MedicaidExample.txt").read_bytes(),
 }
+FROM_CORPUS = {"many-claims", "multiple-isa", "medicaid"}
+
+
+def inputs(*names: str) -> list:
+    """Input names as parameters, those read from the public corpus marked interop."""
+    return [
+        pytest.param(name, marks=pytest.mark.interop) if name in FROM_CORPUS else name
+        for name in names
+    ]
 
 
 def _summary(stderr: str) -> Summary:
@@ -56,7 +69,7 @@ def cli_result(run) -> Result:
     return Result(_summary(run.stderr), run.path("out.837").read_bytes(), decisions)
 
 
-@pytest.mark.parametrize("name", sorted(INPUTS))
+@pytest.mark.parametrize("name", inputs(*sorted(INPUTS)))
 @pytest.mark.parametrize("scope", ["claim", "line"])
 def test_cli_conserves_claims_and_is_deterministic(tmp_path, name, scope):
     data = INPUTS[name]()
@@ -88,7 +101,7 @@ def _run_in_process(data: bytes, outdir: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(outdir.iterdir())}
 
 
-@pytest.mark.parametrize("name", ["demo", "generated", "multiple-isa"])
+@pytest.mark.parametrize("name", inputs("demo", "generated", "several-groups", "multiple-isa"))
 def test_fixed_clock_gives_byte_identical_acknowledgments(tmp_path, name):
     data = INPUTS[name]()
     first = _run_in_process(data, tmp_path / "a")

@@ -29,7 +29,7 @@ def tmpfs(path: Path, options: str):
         check=False,
     )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {' '.join(mounted.stderr.split())}")
     try:
         yield path
     finally:
@@ -75,7 +75,7 @@ def test_immutable_output_directory(tmp_path):
     out.mkdir()
     locked = subprocess.run(["chattr", "+i", str(out)], capture_output=True, check=False)
     if locked.returncode != 0:
-        pytest.skip(f"chattr +i not supported here: {locked.stderr.decode().strip()}")
+        pytest.skip(f"chattr +i not supported here: {' '.join(locked.stderr.decode().split())}")
     try:
         demo = FIXTURES / "demo.837"
         run = run_cli(demo, out)

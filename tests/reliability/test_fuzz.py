@@ -1,22 +1,34 @@
-"""Bounded fuzzing in the normal suite: mutated corpus files and generated claims.
+"""Bounded fuzzing in the normal suite: mutated project inputs, corpus files and generated claims.
 
 The property (``fuzz.oracle.check``): edi-gate refuses the input with X12Error, or processes it
 with every claim accounted for, the accepted ones copied byte for byte into a filtered 837 that
 is itself sound X12, and the 277CA acknowledging exactly the decided claims. Runs are
 derandomized so CI is stable; ``python -m fuzz.run --minutes N`` explores further.
+
+Seeds: the fixtures, the structural edge cases of ``tests/data/x12.py`` and generated claims; the
+public corpus's files seed a separate ``interop`` test.
 """
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz.mutations import MUTATIONS, generated, mutate, seed_files
 from fuzz.oracle import check, real_engine
+from tests.data.x12 import CASES
 from tests.helpers import CORPUS, FIXTURES
 
-SEEDS = [p.read_bytes() for p in seed_files(CORPUS, FIXTURES, max_bytes=60_000)]
+MAX_SEED_BYTES = 60_000
+SEEDS = [p.read_bytes() for p in sorted(FIXTURES.glob("*.837"))]
+SEEDS += [data for case in CASES.values() if len(data := case.build()) <= MAX_SEED_BYTES]
 SEEDS += [generated(n, claims=8, newlines=bool(n % 2)) for n in range(3)]
+CORPUS_SEEDS = [
+    p.read_bytes()
+    for p in (seed_files(CORPUS, FIXTURES, max_bytes=MAX_SEED_BYTES) if CORPUS.is_dir() else [])
+    if CORPUS in p.parents
+]
 CHUNKS = st.sampled_from([7, 106, 4096, 1 << 16])
 
 FUZZ = settings(
@@ -41,6 +53,19 @@ def _chunk(data: bytes, chunk: int) -> int:
 )
 def test_mutated_inputs_are_processed_or_refused(seed, rng, scope, chunk):
     data = mutate(rng, SEEDS[seed])
+    check(data, scope=scope, chunk_size=_chunk(data, chunk))
+
+
+@pytest.mark.interop
+@settings(FUZZ, max_examples=800)
+@given(
+    seed=st.integers(0, max(len(CORPUS_SEEDS) - 1, 0)),
+    rng=st.randoms(use_true_random=False),
+    scope=st.sampled_from(["claim", "line"]),
+    chunk=CHUNKS,
+)
+def test_mutated_corpus_files_are_processed_or_refused(seed, rng, scope, chunk):
+    data = mutate(rng, CORPUS_SEEDS[seed])
     check(data, scope=scope, chunk_size=_chunk(data, chunk))
 
 

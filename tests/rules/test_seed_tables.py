@@ -1,14 +1,23 @@
-"""Walk every row of every table of seed 000, parsed from the seed's own text (not the ruleset).
+"""Walk every row of every table of seed 000, from the project's record of the seed's tables.
+
+``tests/data/seed_tables.csv`` holds each table row as the seed prints it: the table, the code,
+the component the table grants (``technical`` when its introduction says "technical compensation
+only" / "technical component only", else ``global``), whether the seed requires a prior
+authorization for the table's codes, whether the row is marked ``*`` (an add-on), the credentials
+a certification table requires, and the seed file and section it comes from
+(``tests/data/README.md``). The interop test at the end re-reads the seed text (``../shared``) and
+checks that the data file still says what the seed says.
 
 For each table the specialties the seed names get their NUCC taxonomies here (the seed names
-specialties, NUCC gives codes: domain.md section 4). Whether a table is technical-only is read
-from the table's own introduction ("technical compensation only" / "technical component only").
+specialties, NUCC gives codes: domain.md section 4).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +28,9 @@ from tests.helpers import SEEDS
 from .claims import RENDERING_NPI, claim, line
 from .conftest import HEADER
 
-SEED = SEEDS / "000_4dc46159c9e0cd50.txt"
-ROW = re.compile(r"^([0-9]{5}|[A-Z][0-9]{4})\*?\t")
+DATA = Path(__file__).resolve().parents[1] / "data" / "seed_tables.csv"
+SEED_FILE = "000_4dc46159c9e0cd50.txt"
+ROW = re.compile(r"^([0-9]{5}|[A-Z][0-9]{4})(\*?)\t")
 
 # The specialties each table's introduction names -> NUCC taxonomies (several per specialty where
 # the brief says "and subspecialties", to exercise the prefix matching).
@@ -57,39 +67,49 @@ NON_CERT_TAXONOMY = "207Q00000X"  # family medicine: none of the certification c
 @dataclass
 class Table:
     title: str
-    intro: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
+    component: str = "global"
+    prior_authorization: bool = False
+    credentials: tuple[str, ...] = ()
+    add_ons: set[str] = field(default_factory=set)
+    source: str = ""
 
     @property
     def technical_only(self) -> bool:
-        text = " ".join(self.intro).lower()
-        return "technical compensation only" in text or "technical component only" in text
+        return self.component == "technical"
 
 
-def parse_seed() -> dict[str, Table]:
-    """Tables by heading, in seed order; rows are 'CODE<TAB>description' lines."""
-    headings = set(SPECIALTY_TABLES) | set(CERT_TABLES)
+def load_tables(path: Path = DATA) -> dict[str, Table]:
+    """Tables by title, rows in seed order, from the project's data file."""
     tables: dict[str, Table] = {}
-    current: Table | None = None
-    for raw in SEED.read_text(encoding="utf-8").splitlines():
-        text = raw.strip()
-        if text in headings:
-            current = tables.setdefault(text, Table(text))
-            continue
-        if text == "PUBLICATION HISTORY" or text == "Service-Specific Certifications":
-            current = None
-            continue
-        if current is None:
-            continue
-        m = ROW.match(raw)
-        if m:
-            current.codes.append(m.group(1))
-        elif not current.codes and text and not text.startswith("Procedure Code"):
-            current.intro.append(text)
+    with open(path, newline="", encoding="utf-8") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            table = tables.get(row["table"])
+            facts = (
+                row["component"],
+                row["prior_authorization"] == "yes",
+                tuple(filter(None, row["credentials"].split("|"))),
+                row["source"],
+            )
+            if table is None:
+                table = tables[row["table"]] = Table(row["table"])
+                table.component, table.prior_authorization = facts[0], facts[1]
+                table.credentials, table.source = facts[2], facts[3]
+            # A table's facts are the same on each of its rows.
+            table_facts = (
+                table.component,
+                table.prior_authorization,
+                table.credentials,
+                table.source,
+            )
+            assert facts == table_facts, f"{path.name}:{number}: {row['table']} disagrees"
+            table.codes.append(row["code"])
+            if row["add_on"] == "yes":
+                table.add_ons.add(row["code"])
     return tables
 
 
-TABLES = parse_seed()
+TABLES = load_tables()
 
 
 def grants(taxonomy: str) -> dict[str, str]:
@@ -122,8 +142,17 @@ def privilege_rules(engine: Engine, taxonomy: str, code: str, mods: tuple[str, .
 MODS = [(), ("TC",), ("26",)]
 
 
-def test_seed_parsed_completely():
+def test_data_file_holds_every_table():
     assert set(TABLES) == set(SPECIALTY_TABLES) | set(CERT_TABLES)
+    assert all(t.source == f"{SEED_FILE} §{title}" for title, t in TABLES.items())
+    assert {t: tab.credentials for t, tab in TABLES.items() if tab.credentials} == {
+        title: tuple(creds) for title, creds in CERT_TABLES.items()
+    }
+    assert {t for t, tab in TABLES.items() if tab.prior_authorization} == {
+        "Echocardiography (ECG)",
+        "Nuclear Cardiology",
+    }
+    assert TABLES["Echocardiography (ECG)"].add_ons == {"93320", "93321", "93325", "93352"}
     counts = {t: len(tab.codes) for t, tab in TABLES.items()}
     # row counts as printed in the seed (tables split across pages included)
     assert counts["Cardiovascular Disease"] == 25
@@ -140,12 +169,17 @@ def test_seed_parsed_completely():
 
 
 def test_ruleset_tables_match_seed(ruleset):
-    """Every seed table is in the ruleset row for row (and nothing was added to a table)."""
+    """Every seed table is in the ruleset row for row (and nothing was added to a table), with
+    the seed's component and prior-authorization flag."""
     ours = {t.title: sorted(t.code_list) for t in ruleset.tables.values()}
     ours |= {c.title.lower(): sorted(c.code_list) for c in ruleset.certifications.values()}
     for title, table in TABLES.items():
         key = title if title in ours else title.lower()
         assert ours.get(key) == sorted(table.codes), title
+    for rule_table in ruleset.tables.values():
+        table = TABLES[rule_table.title]
+        assert rule_table.component == table.component, rule_table.title
+        assert rule_table.prior_authorization == table.prior_authorization, rule_table.title
 
 
 @pytest.mark.parametrize("title", list(SPECIALTY_TABLES))
@@ -204,3 +238,71 @@ def test_vascular_rows_for_cardiology(engine):
         assert privilege_rules(engine, "207RC0000X", code, ("26",)) == ["PRIV005"]
         assert privilege_rules(holder, "207RC0000X", code, ()) == []
         assert privilege_rules(holder, "207RC0000X", code, ("26",)) == []
+
+
+# -- interop: the data file against the seed's own text -------------------------------------------
+
+
+def parse_seed_text(text: str) -> dict[str, Table]:
+    """Tables by heading, in seed order, from the seed: rows are 'CODE<TAB>description' lines
+    (a '*' after the code marks an add-on); the introduction before the first row says the
+    component; a sentence after the rows says whether they need a prior authorization."""
+    headings = set(SPECIALTY_TABLES) | set(CERT_TABLES)
+    tables: dict[str, Table] = {}
+    intro: dict[str, list[str]] = {}
+    current: Table | None = None
+    for raw in text.splitlines():
+        line_text = raw.strip()
+        if line_text in headings:
+            current = tables.setdefault(line_text, Table(line_text))
+            current.source = f"{SEED_FILE} §{line_text}"
+            current.credentials = tuple(CERT_TABLES.get(line_text, ()))
+            continue
+        if line_text in ("PUBLICATION HISTORY", "Service-Specific Certifications"):
+            current = None
+            continue
+        if current is None:
+            continue
+        m = ROW.match(raw)
+        if m:
+            current.codes.append(m.group(1))
+            if m.group(2):
+                current.add_ons.add(m.group(1))
+        elif not current.codes and line_text and not line_text.startswith("Procedure Code"):
+            intro.setdefault(current.title, []).append(line_text.lower())
+        elif current.codes and "listed above require prior authorization" in line_text:
+            current.prior_authorization = True
+    for title, table in tables.items():
+        words = " ".join(intro.get(title, []))
+        technical = "technical compensation only" in words or "technical component only" in words
+        table.component = "technical" if technical else "global"
+    return tables
+
+
+@pytest.mark.interop
+def test_data_file_agrees_with_the_seed_text():
+    """tests/data/seed_tables.csv says what seed 000 says, table by table and row by row."""
+    from_seed = parse_seed_text((SEEDS / SEED_FILE).read_text(encoding="utf-8"))
+    assert list(from_seed) == list(TABLES)
+    for title, table in from_seed.items():
+        assert table == TABLES[title], title
+
+
+def test_prior_authorization_follows_the_seed_row_by_row(engine):
+    """Every row of a table the seed puts under prior authorization needs REF*G1 (PRIV007) in
+    the office; no other table's row does."""
+    radiology = "2085R0202X"  # privileged for every code: only the authorization is in question
+    wrong = []
+    for table in TABLES.values():
+        for code in table.codes:
+            without = [
+                f.rule
+                for f in engine.evaluate(claim(line(code), taxonomy=radiology))
+                if f.rule == "PRIV007"
+            ]
+            with_auth = claim(line(code), taxonomy=radiology, prior_auth="AUTH123")
+            if bool(without) != table.prior_authorization:
+                wrong.append((table.title, code, "without", without))
+            if any(f.rule == "PRIV007" for f in engine.evaluate(with_auth)):
+                wrong.append((table.title, code, "with"))
+    assert wrong == []
