@@ -112,6 +112,9 @@ def _open_input(input_path: str) -> tuple[BinaryIO, str]:
 @click.version_option(package_name="edi-gate")
 def main() -> None:
     """edi-gate: intercept X12 837P claims, apply imaging-privilege and coding rules."""
+    import os
+
+    os.umask(0o077)  # whatever the caller's umask: everything edi-gate creates is private
 
 
 @main.command("filter")
@@ -344,7 +347,27 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @click.option("--archive", required=True, type=dir_type, help="Inputs once processed.")
 @click.option("--quarantine", required=True, type=dir_type, help="Unreadable or refused inputs.")
 @click.option("--decisions", type=dir_type, help="Decisions JSON Lines (default: --out).")
-@click.option("--work", type=dir_type, help="Job log and claimed files (default: INBOX/.edi-gate).")
+@click.option(
+    "--work",
+    type=dir_type,
+    help="Job log, claimed files, control numbers: private, on the inbox's filesystem, outside "
+    "the inbox (default: .INBOXNAME.edi-gate beside the inbox).",
+)
+@click.option(
+    "--create-dirs", is_flag=True, help="Create missing directories (0700) instead of refusing."
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Take a file whose tail stays incomplete after S seconds (it is quarantined with a TA1).",
+)
+@click.option(
+    "--outbox-mode",
+    help="Mode of acknowledgments in the outboxes, e.g. 0640 (default 0600).",
+)
+@click.option("--outbox-group", help="Group of acknowledgments in the outboxes (name or gid).")
 @click.option("--once", is_flag=True, help="Process what is there, then exit (cron, tests).")
 @click.option("--interval", type=float, default=1.0, show_default=True, help="Poll every S s.")
 @click.option(
@@ -376,6 +399,10 @@ def watch_command(
     quarantine: Path,
     decisions: Path | None,
     work: Path | None,
+    create_dirs: bool,
+    max_wait: float,
+    outbox_mode: str | None,
+    outbox_group: str | None,
     once: bool,
     interval: float,
     settle: float,
@@ -389,35 +416,53 @@ def watch_command(
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
     import signal
 
-    from edi_gate.pipeline.partners import load_partners
-    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.pipeline.partners import load_partners, parse_mode
+    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher, WatchFatal
     from edi_gate.rules.engine import Engine
 
     _setup_logging(log_format)
-    config = WatchConfig(
-        inbox,
-        out,
-        acks,
-        archive,
-        quarantine,
-        decisions=decisions,
-        work=work,
-        settle=settle,
-        interval=interval,
-        scope=scope,
-        control_state=control_state,
-    )
     try:
         book = load_partners(partners) if partners is not None else None
+        mode = parse_mode(outbox_mode, "--outbox-mode") if outbox_mode else None
+        config = WatchConfig(
+            inbox,
+            out,
+            acks,
+            archive,
+            quarantine,
+            decisions=decisions,
+            work=work,
+            settle=settle,
+            interval=interval,
+            scope=scope,
+            control_state=control_state,
+            max_wait=max_wait,
+            create_dirs=create_dirs,
+            outbox_mode=mode if mode is not None else (book.outbox_mode if book else None),
+            outbox_group=outbox_group or (book.outbox_group if book else None),
+        )
         router = Router(config, Engine.load, book, ruleset, roster)
         router.load_all()
         watcher = Watcher(config, router)
         watcher.prepare()
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
+    except OSError as error:
+        _fail(EXIT_CONFIG, f"cannot start: {_describe_os_error(error)}")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: watcher.stop())
-    watcher.run(once=once)
+    try:
+        watcher.run(once=once)
+    except WatchFatal as error:
+        _fail(EXIT_CONFIG, f"stopped: {error}")
+    except OSError as error:  # the work area itself failed: nothing can be claimed safely
+        _fail(EXIT_IO, f"stopped: {_describe_os_error(error)}")
+    if once and watcher.unfinished:
+        _fail(
+            EXIT_IO,
+            f"{watcher.unfinished} file(s) could not be finished (see the log); "
+            "they stay in the work area and are retried on the next run",
+        )
 
 
 @main.command("replay")
