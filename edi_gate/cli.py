@@ -157,6 +157,16 @@ def filter_command(
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
 
     _setup_logging(log_format)
+    on_stdout = [
+        name
+        for name, value in (("-o", output), ("--acks", acks), ("--ack999", ack999))
+        + (("--decisions", decisions),)
+        if value == "-"
+    ]
+    if len(on_stdout) > 1:
+        raise click.UsageError(
+            f"{', '.join(on_stdout)}: only one output may go to standard output ('-')"
+        )
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
         output=output, acks=acks, ack999=ack999, decisions=decisions, control_state=control_state
@@ -256,14 +266,18 @@ def ack_command(
         raise click.UsageError("ack reads INPUT twice: give a path, not '-'")
     _open_input(input_path)[0].close()  # a missing or unreadable INPUT: exit 66, said plainly
     control = ControlNumbers(state_path=control_state)
-    with _exit_statuses(), OutputSet() as outputs:
-        count = build_277_from_decisions(
-            input_path,
-            decisions,
-            outputs.binary(output),
-            control=control,
-            now=datetime.now(UTC),
-        )
+    try:
+        with _exit_statuses(), OutputSet() as outputs:
+            count = build_277_from_decisions(
+                input_path,
+                decisions,
+                outputs.binary(output),
+                control=control,
+                now=datetime.now(UTC),
+            )
+    except (ValueError, TypeError, KeyError, AttributeError, AssertionError) as error:
+        # a decisions file that is not this command's JSON Lines: nothing was written
+        _fail(EXIT_DATA, f"{decisions}: not a usable decisions file ({type(error).__name__})")
     logs.get_logger().info("ack.summary", source=input_path, claims=count)
 
 
@@ -510,9 +524,16 @@ def replay_command(
     log_format: str,
 ) -> None:
     """What would a ruleset have done? Files, directories, globs, .gz and .zip archives."""
+    import signal
+
     from edi_gate.pipeline import replay as rp
 
     _setup_logging(log_format)
+
+    def _terminate(signum, _frame):  # unwind: spool and temporary files are removed
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
     roster_arg = str(roster) if roster else None
     if compare:
         spec = rp.EngineSpec(str(compare[0]), roster_arg)
@@ -526,7 +547,32 @@ def replay_command(
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
     sources, missing = rp.expand_inputs(archives)
+    if not sources:
+        _fail(
+            EXIT_NO_INPUT,
+            "no input file: " + "; ".join(f"{m['source']}: {m['error']}" for m in missing[:3]),
+        )
     units = rp.plan_units(sources, split_size << 20)
+    workers = rp.cap_workers(workers, len(units))
+    with _exit_statuses():
+        data = _run_replay(
+            rp, units, missing, out, spec, other, engine_name, master, workers, scope
+        )
+    click.echo(rp.render_report(data), nl=False)
+    logs.get_logger().info(
+        "replay.summary",
+        files=data["files"],
+        files_read=data["files_read"],
+        claims=data["claims"],
+        errors=len(data["errors"]),
+        **data["by_decision"],
+    )
+    if not data["files_read"]:
+        _fail(EXIT_DATA, "no input file could be read")
+
+
+def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, scope):
+    """The replay itself; its OSErrors (a full disk) become exit 74 in the caller."""
     report = rp.Replay(out, spec, other, write_jsonl=engine_name == "local")
     report.errors.extend(missing)
     extra = {"engine": engine_name, "workers": workers}
@@ -551,18 +597,11 @@ def replay_command(
             )
     else:
         rp.replay_local(units, report, scope=scope, workers=workers)
-    data = report.finish(extra)
-    click.echo(rp.render_report(data), nl=False)
-    logs.get_logger().info(
-        "replay.summary",
-        files=data["files"],
-        files_read=data["files_read"],
-        claims=data["claims"],
-        errors=len(data["errors"]),
-        **data["by_decision"],
-    )
-    if not data["files_read"]:
-        _fail(EXIT_DATA if sources else EXIT_CONFIG, "no input file could be read")
+    try:
+        return report.finish(extra)
+    except BaseException:
+        report.abort()
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1222,6 +1222,8 @@ class Watcher:
         for kind in ("filtered", "decisions", "ca277"):
             _remove_staged(job.staged[kind])
         ack = job.staged["ack999"]
+        if isinstance(error, X12Error) and not _own_regular_file(ack):
+            self._write_ta1(job, error, ack)
         if _own_regular_file(ack):
             with OutputSet() as outputs:
                 outputs.binary(job.staged["q_ack999"]).write(ack.read_bytes())
@@ -1237,6 +1239,24 @@ class Watcher:
             report.update(segment=error.ordinal, segment_id=error.segment_id)
         with OutputSet() as outputs:
             outputs.text(job.staged["q_error"]).write(json.dumps(report, indent=1) + "\n")
+
+    def _write_ta1(self, job: Job, error: X12Error, target: Path) -> None:
+        """A TA1 "rejected" for a file the parser could not tie to an ISA (a tail cut short):
+        answered against the file's last ISA, the interchange that was left incomplete."""
+        from edi_gate.acks.state import ControlNumbers
+        from edi_gate.acks.ta1 import write_ta1
+
+        found = scan_interchanges(job.snap) if job.snapshot else []
+        if not found:
+            return
+        with open(job.snap, "rb") as handle:
+            handle.seek(found[-1].offset)
+            header = handle.read(106)
+        control = ControlNumbers(state_path=self.config.control_state)
+        with OutputSet() as outputs:
+            stream = outputs.binary(target)
+            if not write_ta1(stream, error, isa=header, control=control, now=datetime.now(UTC)):
+                outputs.abort()
 
     def _free_base(self, job: Job, outcome: str, outbox: Path) -> str:
         """A safe version of the partner's name, or ``stem.N.ext`` when a file of that name was
