@@ -672,6 +672,7 @@ class Replay:
         self._held: dict[str, list[UnitResult]] = {}
         self.out.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = _lock_out(self.out)
+        clean_stale(self.out)  # what a killed replay left: nobody else is writing here
         self._outputs = OutputSet()  # 0600: decisions name claims and NPIs
         self._decisions = (
             self._outputs.binary(self.out / "decisions.jsonl") if self.write_jsonl else None
@@ -858,7 +859,6 @@ def replay_local(
     """Run the units locally and feed the results, in order, to ``replay``. The units' files
     go to a spool directory under ``replay.out``, removed when the run ends, however it ends."""
     try:
-        clean_stale(replay.out)
         spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=replay.out)
     except BaseException:
         replay.abort()
@@ -880,10 +880,11 @@ def replay_local(
 
 
 def _lock_out(out: Path) -> int | None:
-    """One replay at a time per output directory (a private lock file, 0600, in it)."""
+    """One replay at a time per output directory: a lock on the directory itself (no lock file
+    another user could open and hold)."""
     from edi_gate.errors import ConfigError
 
-    fd = os.open(out / ".replay.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -892,19 +893,10 @@ def _lock_out(out: Path) -> int | None:
     return fd
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale(out: Path) -> list[str]:
-    """Remove what a killed replay left under ``out``: spool directories of processes that are
-    gone (``.replay-PID-*``) and the temporary files of their outputs. Returns what went."""
+    """Remove what a killed replay left under ``out``: its spool directories (``.replay-PID-*``)
+    and the temporary files of its outputs. Called with the directory's lock held, so no other
+    replay is writing there. Returns what went."""
     removed = []
     try:
         entries = list(os.scandir(out))
@@ -914,8 +906,7 @@ def clean_stale(out: Path) -> list[str]:
         if not entry.name.startswith("."):
             continue
         if entry.name.startswith(SPOOL_PREFIX) and entry.is_dir(follow_symlinks=False):
-            pid = entry.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)) and entry.stat().st_uid == os.geteuid():
+            if entry.stat(follow_symlinks=False).st_uid == os.geteuid():
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(entry.name)
         elif entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):

@@ -247,7 +247,7 @@ def test_a_stuck_claimed_job_never_stops_a_restart(tmp_path: Path):
     assert_files_conservation([good], *outputs(cfg))
 
 
-# 3. complete files only ------------------------------------------------------------------------------
+# 3. complete files only ---------------------------------------------------------------------
 
 
 def two_interchanges(tag: str) -> tuple[bytes, bytes]:
