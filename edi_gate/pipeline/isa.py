@@ -156,6 +156,24 @@ def byte_ranges(
     return ranges
 
 
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+
+
+def _could_be_isa(head: bytes) -> bool:
+    """Whether ``head`` (up to 106 bytes) can still become a fixed-width ISA: "ISA", then the
+    element separator at each of its fixed positions and nowhere else. A file that fails this
+    will never be readable, so there is no point waiting for more of it."""
+    if not b"ISA".startswith(head[:3]):
+        return False
+    if len(head) <= 3:
+        return True
+    separator = head[3]
+    for position in range(4, min(len(head), ISA_LENGTH - 2)):
+        if (head[position] == separator) != (position in _ISA_SEPARATORS):
+            return False
+    return True
+
+
 def interchange_complete(path: str | os.PathLike[str]) -> str:
     """Whether a file a client may still be writing ends with a whole interchange.
 
@@ -177,7 +195,7 @@ def interchange_complete(path: str | os.PathLike[str]) -> str:
         start = start.lstrip(_WHITESPACE)
         if not start:
             return "incomplete"
-        if not b"ISA".startswith(start[:3]):
+        if not _could_be_isa(start[:ISA_LENGTH]):
             return "not_x12"
         if len(start) < ISA_LENGTH:
             return "incomplete"
