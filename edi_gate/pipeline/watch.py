@@ -398,6 +398,11 @@ class WatchConfig:
         assert self.work is not None
         return self.work / "snap"
 
+    @property
+    def done_dir(self) -> Path:
+        assert self.work is not None
+        return self.work / "done"
+
 
 @dataclass
 class Route:
@@ -634,6 +639,8 @@ class Job:
     outbox: Path | None = None
     snapshot: bool = False
     fingerprint: tuple[int, int] | None = None
+    offset: int = 0  # where its bytes start in the claimed file (a tail written after a job)
+    decided: int | None = None  # where they end: the claimed file's size at the snapshot
     attempts: int = 0
     staged: dict[str, Path] = field(default_factory=dict)
 
@@ -691,14 +698,17 @@ class Job:
                     moves.append((staged[kind], target))
             elif self.snapshot:
                 moves.append((self.snap, target))
-                moves.append((self.claimed, None))
+                # kept a while: a client may append more after a pause (see _sweep_done)
+                moves.append((self.claimed, self.config.done_dir / self.id))
             else:
                 moves.append((self.claimed, target))
         return moves
 
     def record(self, state: str, **extra: Any) -> None:
         data: dict[str, Any] = {"id": self.id, "name": self.name, "state": state}
-        data.update(partner=self.partner, snapshot=self.snapshot)
+        data.update(partner=self.partner, snapshot=self.snapshot, offset=self.offset)
+        if self.decided is not None:
+            data["decided"] = self.decided
         data.update(extra)
         _write_json_atomic(self.manifest, data)
 
@@ -726,6 +736,10 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
         return None
     if data.get("state") not in (CLAIMING, STAGING, COMMITTED):
         return None
+    for key in ("offset", "decided"):
+        value = data.get(key, 0)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            return None
     if data["state"] == COMMITTED and (
         data.get("outcome") not in OUTCOMES or not is_safe_base(data.get("base"))
     ):
@@ -785,7 +799,7 @@ class Watcher:
                 self._create(directory, role)
             check_directory(directory, role, partner_writable=role == "inbox")
         check_parent(cfg.work, "work area")
-        for sub in (cfg.claimed_dir, cfg.jobs_dir, cfg.snap_dir):
+        for sub in (cfg.claimed_dir, cfg.jobs_dir, cfg.snap_dir, cfg.done_dir):
             if not sub.exists():
                 self._create(sub, "work")
             check_directory(sub, "work")
@@ -854,6 +868,7 @@ class Watcher:
         try:
             self.recover()
             self._process_claimed()
+            self._sweep_done()
             if once:
                 self._run_once()
             else:
@@ -886,6 +901,7 @@ class Watcher:
                 taken.add(name)
             ready = [name for name in self.drop.poll() if name not in taken]
         self._retry_due(force=True)
+        self._sweep_done()
 
     def _run_forever(self) -> None:
         inotify = Inotify.open(self.config.inbox)
@@ -907,6 +923,7 @@ class Watcher:
                 if self.stopping:
                     break
                 self._retry_due()
+                self._sweep_done()
                 # Pending files that are not settled yet: look again soon, whatever inotify says.
                 wait = self.config.interval
                 if inotify is None:
@@ -976,6 +993,8 @@ class Watcher:
         job.partner = partner.sender if partner else None
         job.outbox = self.router.outbox_of(partner)
         job.snapshot = data.get("snapshot") is True  # which derived source the input move takes
+        job.offset = data.get("offset") or 0
+        job.decided = data.get("decided")
         return job
 
     def _set_aside(self, manifest: Path) -> None:
@@ -1027,11 +1046,12 @@ class Watcher:
         self._process(job)
 
     def _process_claimed(self) -> None:
-        named = {}
+        named, offsets = {}, {}
         for manifest in self.config.jobs_dir.glob("*.json"):
             data = _read_manifest(manifest)
             if data is not None and data["state"] == CLAIMING:
                 named[data["id"]] = data["name"]
+                offsets[data["id"]] = data.get("offset") or 0
         for claimed in sorted(self.config.claimed_dir.iterdir()):
             if self.stopping:
                 return
@@ -1043,6 +1063,7 @@ class Watcher:
                 os.rename(claimed, self.config.claimed_dir / job_id)
                 named[job_id] = claimed.name.split(".", 1)[-1]
             job = Job(job_id, named.get(job_id, job_id), self.config)
+            job.offset = offsets.get(job_id, 0)
             if job_id not in named:
                 job.record(CLAIMING)
             self._process(job)
@@ -1057,9 +1078,12 @@ class Watcher:
             if error.errno in (errno.EACCES, errno.EPERM):
                 return None, "refused: the file cannot be read (permissions)"
             raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             os.close(fd)
             return None, "refused: not a regular file"
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)  # not the uploaded mode (a partner's file stays in 0700)
         return fd, None
 
     def _snapshot(self, job: Job, fd: int) -> bool:
@@ -1068,7 +1092,7 @@ class Watcher:
         before = os.fstat(fd)
         out = os.open(job.snap, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
         try:
-            offset = 0
+            offset = job.offset
             while chunk := os.pread(fd, _COPY_CHUNK, offset):
                 os.write(out, chunk)
                 offset += len(chunk)
@@ -1077,6 +1101,7 @@ class Watcher:
             os.close(out)
         after = os.fstat(fd)
         job.fingerprint = (after.st_size, after.st_mtime_ns)
+        job.decided = after.st_size
         job.snapshot = True
         return (
             (before.st_size, before.st_mtime_ns) == job.fingerprint == (offset, after.st_mtime_ns)
@@ -1278,12 +1303,73 @@ class Watcher:
 
     def _finish(self, job: Job, outcome: str, base: str) -> None:
         """Apply a committed job's moves, then forget it. A failure keeps it committed."""
+        if job.snapshot and job.decided is not None:
+            sidecar = self.config.done_dir / f"{job.id}.json"
+            _write_json_atomic(sidecar, {"id": job.id, "name": job.name, "decided": job.decided})
         missing = apply_moves(job.moves(outcome, base, job.outbox or self.config.acks))
         if missing:
             self.log.error("watch.moves_missing", job=job.id, missing=missing)
         job.manifest.unlink(missing_ok=True)
         _fsync_dir(job.manifest.parent)
         self.retry.pop(job.id, None)
+
+    # what clients append after a job
+
+    def _sweep_done(self, *, now: float | None = None) -> None:
+        """Claimed originals are kept in ``done/`` for ``max_wait`` seconds after their job: a
+        client that paused and appends more (its file was complete when taken) has its new
+        bytes taken as a job of their own, from where the decided bytes ended, once they have
+        settled. Nothing a client writes is lost, nothing decided is decided again."""
+        cfg = self.config
+        now = time.time() if now is None else now
+        for sidecar in sorted(cfg.done_dir.glob("*.json")):
+            job_id = sidecar.name.removesuffix(".json")
+            if not _JOB_ID.match(job_id) or _exists(cfg.jobs_dir / sidecar.name):
+                continue  # its job is still committed: recovery moves the original here first
+            original = cfg.done_dir / job_id
+            try:
+                data = json.loads(sidecar.read_text(encoding="utf-8"))
+                info = os.lstat(original)
+            except (OSError, ValueError):
+                self._forget_done(sidecar, original)
+                continue
+            decided = data.get("decided") if isinstance(data, dict) else None
+            if not isinstance(decided, int) or not stat.S_ISREG(info.st_mode):
+                self._forget_done(sidecar, original)
+                continue
+            quiet = now - info.st_mtime
+            if info.st_size > decided and quiet >= cfg.settle:
+                self._take_tail(original, sidecar, str(data.get("name") or job_id), decided)
+            elif quiet >= cfg.max_wait or info.st_size < decided:
+                self._forget_done(sidecar, original)
+        for leftover in cfg.done_dir.iterdir():  # an original whose sidecar never got written
+            if leftover.suffix != ".json" and not _exists(
+                leftover.with_name(leftover.name + ".json")
+            ):
+                with contextlib.suppress(OSError):
+                    if now - os.lstat(leftover).st_mtime >= cfg.max_wait:
+                        leftover.unlink()
+
+    @staticmethod
+    def _forget_done(sidecar: Path, original: Path) -> None:
+        for path in (original, sidecar):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _take_tail(self, original: Path, sidecar: Path, name: str, decided: int) -> None:
+        job = Job(self._new_id(), name, self.config)
+        job.offset = decided
+        job.record(CLAIMING)
+        os.rename(original, job.claimed)  # atomic: the tail is claimed once
+        sidecar.unlink(missing_ok=True)
+        self.log.warning(
+            "watch.appended",
+            file=printable(name),
+            job=job.id,
+            offset=decided,
+            reason="bytes written after the file was taken: decided as a file of their own",
+        )
+        self._process(job)
 
     # faults
 

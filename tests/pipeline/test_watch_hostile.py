@@ -544,3 +544,21 @@ def test_drop_folder_waits_for_a_writer_that_has_not_closed():
         for p in folder_path.iterdir():
             p.unlink()
         folder_path.rmdir()
+
+
+def test_bytes_appended_after_the_job_are_taken_as_their_own(tmp_path: Path):
+    """A client paused after a complete interchange (the file was taken, as it should be), then
+    appended a second one to its open file: the new bytes are decided on their own, once."""
+    cfg = config(tmp_path)
+    first, second = two_interchanges("A")
+    drop(cfg, "paused.837", first)
+    with open(cfg.inbox / "paused.837", "ab") as still_open:
+        watcher(cfg).run(once=True)
+        assert (cfg.archive / "paused.837").read_bytes() == first
+        still_open.write(second)  # the client's descriptor still points at the claimed file
+    done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["paused.837"]
+    assert (cfg.archive / "paused.2.837").read_bytes() == second
+    assert_files_conservation([first + second], *outputs(cfg))
+    watcher(cfg).run(once=True)  # nothing is taken twice
+    assert_files_conservation([first + second], *outputs(cfg))
