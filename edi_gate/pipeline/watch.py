@@ -134,8 +134,7 @@ def is_safe_base(base: object) -> bool:
 
 def printable(name: str) -> str:
     """A partner's file name as logs may show it: escapes and undecodable bytes made visible."""
-    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return shown.encode("unicode_escape").decode("ascii")[:300]
+    return repr(name.encode("utf-8", "surrogateescape"))[2:-1][:300]
 
 
 def _fsync_dir(path: Path) -> None:
