@@ -207,6 +207,7 @@ class DropFolder:
         self._renamed: set[str] = set()
         self._writing: set[str] = set()  # inotify: written, not closed since
         self._reported: dict[str, str] = {}  # name -> reason already logged
+        self._refused: dict[str, tuple[int, int, int]] = {}  # cannot be claimed as it is
 
     def mark_renamed(self, name: str) -> None:
         """inotify saw ``name`` renamed into place: complete now, no need to wait."""
@@ -220,6 +221,14 @@ class DropFolder:
 
     def mark_closed(self, name: str) -> None:
         self._writing.discard(name)
+
+    def refuse(self, name: str, reason: str) -> None:
+        """``name`` could not be claimed (a sticky inbox, a file edi-gate may not rename): left
+        in the inbox, logged once, tried again only when it changes."""
+        seen = self._seen.get(name)
+        if seen is not None:
+            self._refused[name] = seen.signature
+        self._report(name, f"left in the inbox: {reason}")
 
     def _report(self, name: str, reason: str) -> None:
         if self._reported.get(name) != reason:
@@ -260,6 +269,7 @@ class DropFolder:
         self._seen = current
         self._renamed &= set(current)
         self._writing &= set(current)
+        self._refused = {n: sig for n, sig in self._refused.items() if n in current}
         self._reported = {
             n: r for n, r in self._reported.items() if n in current or _exists(self.inbox / n)
         }
@@ -268,6 +278,8 @@ class DropFolder:
         return ready
 
     def _ready(self, name: str, seen: _Seen, now: float) -> bool:
+        if self._refused.get(name) == seen.signature:
+            return False
         if name in self._renamed:
             return True
         quiet = now - seen.since
@@ -1032,11 +1044,10 @@ class Watcher:
             os.rename(self.config.inbox / name, job.claimed)
         except OSError as error:
             job.manifest.unlink(missing_ok=True)
-            self.drop.forget(name)
-            if error.errno != errno.ENOENT:  # gone (its sender renamed or deleted it): fine
-                self.log.error(
-                    "watch.cannot_claim", file=printable(name), error=error.strerror or str(error)
-                )
+            if error.errno == errno.ENOENT:  # gone (its sender renamed or deleted it): fine
+                self.drop.forget(name)
+            else:
+                self.drop.refuse(name, f"cannot be claimed: {error.strerror or error}")
             return
         _fsync_dir(self.config.claimed_dir)
         _fsync_dir(self.config.inbox)

@@ -562,3 +562,40 @@ def test_bytes_appended_after_the_job_are_taken_as_their_own(tmp_path: Path):
     assert_files_conservation([first + second], *outputs(cfg))
     watcher(cfg).run(once=True)  # nothing is taken twice
     assert_files_conservation([first + second], *outputs(cfg))
+
+
+def test_a_name_that_cannot_be_claimed_is_left_and_logged_once(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    drop(cfg, "stuck.837", demo_variant("S"))
+    good = drop(cfg, "good.837", demo_variant("G"))
+    real_rename = os.rename
+
+    def sticky(src, dst, *args, **kwargs):  # a sticky inbox: another user's file stays put
+        if Path(src).name == "stuck.837":
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(src))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(watch_module.os, "rename", sticky)
+    with structlog.testing.capture_logs() as events:
+        done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["good.837"]
+    skipped = [e for e in events if e["event"] == "watch.skipped"]
+    assert len(skipped) == 1 and "cannot be claimed" in skipped[0]["reason"]
+    assert (cfg.inbox / "stuck.837").exists() and not list(cfg.jobs_dir.iterdir())
+    assert_files_conservation([good], *outputs(cfg))
+
+
+def test_a_control_state_corrupted_mid_run_stops_the_watcher(tmp_path: Path):
+    cfg = config(tmp_path)
+    data = drop(cfg, "a.837", demo_variant("A"))
+    the_watcher = watcher(cfg)
+    the_watcher.prepare()
+    assert cfg.control_state is not None
+    cfg.control_state.write_text("{corrupt")
+    with pytest.raises(watch_module.WatchFatal, match="control-number state"):
+        the_watcher.run(once=True)
+    assert not list(cfg.quarantine.iterdir())  # not "internal error" for every good file
+    assert len(list(cfg.claimed_dir.iterdir())) == 1  # kept, and taken again once repaired
+    cfg.control_state.unlink()
+    watcher(cfg).run(once=True)
+    assert_files_conservation([data], *outputs(cfg))
