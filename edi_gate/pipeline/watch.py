@@ -777,6 +777,7 @@ class Watcher:
         self._outbox_gid: int | None = None
         # Jobs a fault stopped (a full disk, a missing directory): retried, never dropped.
         self.retry: dict[str, tuple[float, Job]] = {}
+        self._done: dict[str, tuple[int, str]] = {}  # done/ originals: decided bytes, name
         # The latest file events (for --once callers and tests); bounded so a watcher that runs
         # for months does not grow with every file it has seen.
         self.processed: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
@@ -1338,18 +1339,22 @@ class Watcher:
                 continue  # its job is still committed: recovery moves the original here first
             original = cfg.done_dir / job_id
             try:
-                data = json.loads(sidecar.read_text(encoding="utf-8"))
                 info = os.lstat(original)
-            except (OSError, ValueError):
+                if now - info.st_mtime < min(cfg.settle, cfg.max_wait):
+                    continue  # being written: look again later
+                if job_id not in self._done:
+                    data = json.loads(sidecar.read_text(encoding="utf-8"))
+                    self._done[job_id] = (int(data["decided"]), str(data.get("name") or job_id))
+            except (OSError, ValueError, TypeError, KeyError):
                 self._forget_done(sidecar, original)
                 continue
-            decided = data.get("decided") if isinstance(data, dict) else None
-            if not isinstance(decided, int) or not stat.S_ISREG(info.st_mode):
-                self._forget_done(sidecar, original)
-                continue
+            decided, name = self._done[job_id]
             quiet = now - info.st_mtime
-            if info.st_size > decided and quiet >= cfg.settle:
-                self._take_tail(original, sidecar, str(data.get("name") or job_id), decided)
+            if not stat.S_ISREG(info.st_mode):
+                self._forget_done(sidecar, original)
+            elif info.st_size > decided and quiet >= cfg.settle:
+                self._done.pop(job_id, None)
+                self._take_tail(original, sidecar, name, decided)
             elif quiet >= cfg.max_wait or info.st_size < decided:
                 self._forget_done(sidecar, original)
         for leftover in cfg.done_dir.iterdir():  # an original whose sidecar never got written
@@ -1360,8 +1365,8 @@ class Watcher:
                     if now - os.lstat(leftover).st_mtime >= cfg.max_wait:
                         leftover.unlink()
 
-    @staticmethod
-    def _forget_done(sidecar: Path, original: Path) -> None:
+    def _forget_done(self, sidecar: Path, original: Path) -> None:
+        self._done.pop(original.name, None)
         for path in (original, sidecar):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
