@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from edi_gate.pipeline import watch as watch_module
 from edi_gate.pipeline.partners import load_partners
 from edi_gate.pipeline.watch import DropFolder, Router, WatchConfig, Watcher, is_incomplete_name
+from edi_gate.pipeline.watch import watcher as watch_module
 from edi_gate.rules.findings import Finding
 from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
 

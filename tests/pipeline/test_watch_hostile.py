@@ -16,9 +16,9 @@ import pytest
 import structlog
 
 from edi_gate.errors import ConfigError
-from edi_gate.pipeline import watch as watch_module
 from edi_gate.pipeline.partners import load_partners
 from edi_gate.pipeline.watch import DropFolder, Router, WatchConfig, Watcher, safe_base
+from edi_gate.pipeline.watch import watcher as watch_module
 from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
 from tests.pipeline.test_watch import RejectSome, drop, outputs
 
