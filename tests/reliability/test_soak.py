@@ -224,7 +224,8 @@ def test_hostile_feeder_soak_every_claim_once_nothing_outside_no_traceback(tmp_p
                 restore.remove(entry)
                 entry[1].mkdir(mode=0o700, exist_ok=True)
             if now >= next_signal:
-                signum = rng.choice([signal.SIGKILL, signal.SIGTERM])
+                kills = feeder.figures["SIGKILL"] + feeder.figures["SIGTERM"]
+                signum = (signal.SIGKILL, signal.SIGTERM)[kills % 2]  # both, every run
                 process.send_signal(signum)
                 status = process.wait(timeout=30)
                 assert status in (0, -signum), log_path.read_text()[-3000:]
@@ -280,4 +281,4 @@ def test_hostile_feeder_soak_every_claim_once_nothing_outside_no_traceback(tmp_p
         f"once ({counts['accepted']} accepted), {quarantined} quarantined, {faults} per-file "
         f"faults retried, {figures}, {time.monotonic() - started:.0f} s"
     )
-    assert feeder.figures["SIGKILL"] + feeder.figures["SIGTERM"] >= 3
+    assert feeder.figures["SIGKILL"] >= 2 and feeder.figures["SIGTERM"] >= 2
