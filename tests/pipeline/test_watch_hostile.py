@@ -599,3 +599,12 @@ def test_a_control_state_corrupted_mid_run_stops_the_watcher(tmp_path: Path):
     cfg.control_state.unlink()
     watcher(cfg).run(once=True)
     assert_files_conservation([data], *outputs(cfg))
+
+
+def test_an_old_work_area_inside_the_inbox_stops_start_up(tmp_path: Path):
+    """Its control numbers and claimed files sat where a partner could write: not trusted, not
+    silently abandoned either (a fresh counter would reuse ISA13 numbers)."""
+    cfg = config(tmp_path)
+    (cfg.inbox / ".edi-gate" / "claimed").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="earlier edi-gate"):
+        watcher(cfg).prepare()

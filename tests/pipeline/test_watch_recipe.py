@@ -225,3 +225,47 @@ def test_least_privilege_recipe_two_accounts(tmp_path: Path):
         shutil.rmtree(base, ignore_errors=True)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_unwritable_directories_stop_start_up_as_an_unprivileged_user():
+    """Root writes anywhere, so these run as ``nobody``: a read-only archive/ or out/, an inbox
+    edi-gate cannot rename from: exit 2 and one line each, never a traceback."""
+    nobody = pwd.getpwnam("nobody")
+    python, env = _python_for(nobody, [])
+    base = Path(tempfile.mkdtemp(prefix="edi-gate-nobody-"))
+    try:
+        os.chmod(base, 0o755)
+        dirs = {name: base / name for name in ("inbox", "out", "acks", "archive", "quarantine")}
+        for path in dirs.values():
+            path.mkdir(mode=0o700)
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        work = base / "work"
+        work.mkdir(mode=0o700)
+        os.chown(work, nobody.pw_uid, nobody.pw_gid)
+        command = [
+            python, "-m", "edi_gate.cli", "watch", str(dirs["inbox"]), "--work", str(work),
+            *[arg for name in ("out", "acks", "archive", "quarantine")
+              for arg in (f"--{name}", str(dirs[name]))],
+            "--once", "--log-format", "json",
+        ]  # fmt: skip
+        for name in ("archive", "out", "inbox"):
+            os.chmod(dirs[name], 0o500)
+            result = subprocess.run(
+                command,
+                user=nobody.pw_uid,
+                group=nobody.pw_gid,
+                extra_groups=[],
+                env=env,
+                cwd="/",
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            os.chmod(dirs[name], 0o700)
+            assert result.returncode == 2, result.stderr
+            assert "Traceback" not in result.stderr
+            lines = [ln for ln in result.stderr.splitlines() if ln.startswith("edi-gate: ")]
+            assert len(lines) == 1 and "not writable" in lines[0] and name in lines[0], lines
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -106,6 +106,14 @@ class Watcher:
         self._outbox_gid = resolve_group(cfg.outbox_group)
         if _inside(cfg.work, cfg.inbox):
             raise ConfigError("the work area must not be inside the inbox", path=str(cfg.work))
+        legacy = cfg.inbox / ".edi-gate"
+        if legacy.is_dir() and not legacy.is_symlink():
+            raise ConfigError(
+                "a work area of an earlier edi-gate is inside the inbox, where partners can "
+                "write: check its control-numbers.json and claimed/ files, move what is sound "
+                f"to {cfg.work}, then remove it",
+                path=str(legacy),
+            )
         for directory, role in self.directories():
             if not directory.exists() and (cfg.create_dirs or role == "work"):
                 self._create(directory, role)
