@@ -203,6 +203,9 @@ def _open_input(input_path: str) -> tuple[BinaryIO, str]:
 @click.version_option(package_name="edi-gate")
 def main() -> None:
     """edi-gate: intercept X12 837P claims, apply imaging-privilege and coding rules."""
+    import os
+
+    os.umask(0o077)  # whatever the caller's umask: everything edi-gate creates is private
 
 
 @main.command("filter")
@@ -255,6 +258,16 @@ def filter_command(
     _setup_logging(log_format)
     if duplicate_claims == "reject" and not duplicate_window:
         raise click.UsageError("--duplicate-claims reject needs a --duplicate-window (e.g. 90d)")
+    on_stdout = [
+        name
+        for name, value in (("-o", output), ("--acks", acks), ("--ack999", ack999))
+        + (("--decisions", decisions),)
+        if value == "-"
+    ]
+    if len(on_stdout) > 1:
+        raise click.UsageError(
+            f"{', '.join(on_stdout)}: only one output may go to standard output ('-')"
+        )
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
         output=output,
@@ -399,14 +412,18 @@ def ack_command(
     control = FilterTargets(
         control_state=control_state, state=_state_store(state_dir)
     ).control_numbers()
-    with _exit_statuses(), OutputSet() as outputs:
-        count = build_277_from_decisions(
-            input_path,
-            decisions,
-            outputs.binary(output),
-            control=control,
-            now=datetime.now(UTC),
-        )
+    try:
+        with _exit_statuses(), OutputSet() as outputs:
+            count = build_277_from_decisions(
+                input_path,
+                decisions,
+                outputs.binary(output),
+                control=control,
+                now=datetime.now(UTC),
+            )
+    except (ValueError, TypeError, KeyError, AttributeError, AssertionError) as error:
+        # a decisions file that is not this command's JSON Lines: nothing was written
+        _fail(EXIT_DATA, f"{decisions}: not a usable decisions file ({type(error).__name__})")
     logs.get_logger().info("ack.summary", source=input_path, claims=count)
 
 
@@ -513,7 +530,27 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @click.option("--archive", required=True, type=dir_type, help="Inputs once processed.")
 @click.option("--quarantine", required=True, type=dir_type, help="Unreadable or refused inputs.")
 @click.option("--decisions", type=dir_type, help="Decisions JSON Lines (default: --out).")
-@click.option("--work", type=dir_type, help="Job log and claimed files (default: INBOX/.edi-gate).")
+@click.option(
+    "--work",
+    type=dir_type,
+    help="Job log, claimed files, control numbers: private, on the inbox's filesystem, outside "
+    "the inbox (default: .INBOXNAME.edi-gate beside the inbox).",
+)
+@click.option(
+    "--create-dirs", is_flag=True, help="Create missing directories (0700) instead of refusing."
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Take a file whose tail stays incomplete after S seconds (it is quarantined with a TA1).",
+)
+@click.option(
+    "--outbox-mode",
+    help="Mode of acknowledgments in the outboxes, e.g. 0640 (default 0600).",
+)
+@click.option("--outbox-group", help="Group of acknowledgments in the outboxes (name or gid).")
 @click.option("--once", is_flag=True, help="Process what is there, then exit (cron, tests).")
 @click.option("--interval", type=float, default=1.0, show_default=True, help="Poll every S s.")
 @click.option(
@@ -549,6 +586,10 @@ def watch_command(
     quarantine: Path,
     decisions: Path | None,
     work: Path | None,
+    create_dirs: bool,
+    max_wait: float,
+    outbox_mode: str | None,
+    outbox_group: str | None,
     once: bool,
     interval: float,
     settle: float,
@@ -571,52 +612,78 @@ def watch_command(
     """
     import signal
 
-    from edi_gate.pipeline.partners import load_partners
-    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.pipeline.partners import load_partners, parse_mode
+    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher, WatchFatal
     from edi_gate.report.terminal import rule_summaries
     from edi_gate.rules.engine import Engine
 
     _setup_logging(log_format)
-    config = WatchConfig(
-        inbox,
-        out,
-        acks,
-        archive,
-        quarantine,
-        decisions=decisions,
-        work=work,
-        settle=settle,
-        interval=interval,
-        scope=scope,
-        control_state=control_state,
-        state_dir=state_dir,
-        duplicate_window=duplicate_window,
-        duplicate_claims=duplicate_claims == "reject",
-        require_ruleset=require_ruleset,
-    )
     try:
         book = load_partners(partners) if partners is not None else None
+        mode = parse_mode(outbox_mode, "--outbox-mode") if outbox_mode else None
+        config = WatchConfig(
+            inbox,
+            out,
+            acks,
+            archive,
+            quarantine,
+            decisions=decisions,
+            work=work,
+            settle=settle,
+            interval=interval,
+            scope=scope,
+            control_state=control_state,
+            max_wait=max_wait,
+            create_dirs=create_dirs,
+            state_dir=state_dir,
+            duplicate_window=duplicate_window,
+            duplicate_claims=duplicate_claims == "reject",
+            require_ruleset=require_ruleset,
+            outbox_mode=mode if mode is not None else (book.outbox_mode if book else None),
+            outbox_group=outbox_group or (book.outbox_group if book else None),
+        )
         router = Router(config, Engine.load, book, ruleset, roster)
         router.load_all()
         watcher = Watcher(config, router)
         watcher.prepare()
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
+    except OSError as error:
+        _fail(EXIT_CONFIG, f"cannot start: {_describe_os_error(error)}")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: watcher.stop())
     started = time.perf_counter()
-    events = watcher.run(once=once)
-    if once:
-        summaries: dict[str, str] = {}
-        for engine in getattr(router, "_engines", {}).values():
-            summaries.update(rule_summaries(engine))
-        _watch_once_end(events, time.perf_counter() - started, log_format, summaries)
+    try:
+        events = watcher.run(once=once)
+    except WatchFatal as error:
+        _fail(EXIT_CONFIG, f"stopped: {error}")
+    except OSError as error:  # the work area itself failed: nothing can be claimed safely
+        _fail(EXIT_IO, f"stopped: {_describe_os_error(error)}")
+    if not once:
+        return
+    summaries: dict[str, str] = {}
+    for engine in getattr(router, "_engines", {}).values():
+        summaries.update(rule_summaries(engine))
+    quarantined = _watch_once_end(events, time.perf_counter() - started, log_format, summaries)
+    if watcher.unfinished:
+        _fail(
+            EXIT_IO,
+            f"{watcher.unfinished} file(s) could not be finished (see the log); "
+            "they stay in the work area and are retried on the next run",
+        )
+    if quarantined:
+        names = ", ".join(e["file"] for e in quarantined[:3])
+        _fail(
+            EXIT_DATA,
+            f"{len(quarantined)} file(s) quarantined: {names}"
+            + (", ..." if len(quarantined) > 3 else ""),
+        )
 
 
 def _watch_once_end(
     events: list[dict], seconds: float, log_format: str, summaries: dict[str, str]
-) -> None:
-    """The summary of a `watch --once` pass, and exit 65 when it quarantined a file."""
+) -> list[dict]:
+    """The summary of a `watch --once` pass; the files it quarantined."""
     from collections import Counter
 
     from edi_gate.report.terminal import RunTotals, rule_rows
@@ -650,11 +717,7 @@ def _watch_once_end(
         ],
     )
     _end_of_run(log_format, "watch.summary", totals, fields)
-    if quarantined:
-        names = ", ".join(e["file"] for e in quarantined[:3]) + (
-            ", ..." if len(quarantined) > 3 else ""
-        )
-        _fail(EXIT_DATA, f"{len(quarantined)} file(s) quarantined: {names}")
+    return quarantined
 
 
 @main.command("replay")
@@ -726,11 +789,18 @@ def replay_command(
     log_format: str,
 ) -> None:
     """What would a ruleset have done? Files, directories, globs, .gz and .zip archives."""
+    import signal
+
     from edi_gate.pipeline import replay as rp
     from edi_gate.pipeline.outdir import claim_output_dir
 
     _setup_logging(log_format)
     started = time.perf_counter()
+
+    def _terminate(signum, _frame):  # unwind: spool and temporary files are removed
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
     roster_arg = str(roster) if roster else None
     if compare:
         spec = rp.EngineSpec(str(compare[0]), roster_arg)
@@ -745,7 +815,42 @@ def replay_command(
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
     sources, missing = rp.expand_inputs(archives)
+    if not sources:
+        _fail(
+            EXIT_NO_INPUT,
+            "no input file: " + "; ".join(f"{m['source']}: {m['error']}" for m in missing[:3]),
+        )
     units = rp.plan_units(sources, split_size << 20)
+    workers = rp.cap_workers(workers, len(units))
+    with _exit_statuses():
+        data = _run_replay(
+            rp, units, missing, out, spec, other, engine_name, master, workers, scope
+        )
+    click.echo(rp.render_report(data), nl=False)
+    if report_path is not None:
+        from edi_gate.report.html import write_report
+        from edi_gate.report.terminal import rule_summaries
+
+        with _exit_statuses():
+            write_report(report_path, data, rule_summaries(rp._engine(spec)))
+    _end_of_run(
+        log_format,
+        "replay.summary",
+        _replay_totals(data, rp._engine(spec), time.perf_counter() - started, rp.unit_sizes(units)),
+        {
+            "files": data["files"],
+            "files_read": data["files_read"],
+            "claims": data["claims"],
+            "errors": len(data["errors"]),
+            **data["by_decision"],
+        },
+    )
+    if not data["files_read"]:
+        _fail(EXIT_DATA, "no input file could be read")
+
+
+def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, scope):
+    """The replay itself; its OSErrors (a full disk) become exit 74 in the caller."""
     report = rp.Replay(out, spec, other, write_jsonl=engine_name == "local")
     report.errors.extend(missing)
     extra = {"engine": engine_name, "workers": workers}
@@ -770,28 +875,11 @@ def replay_command(
             )
     else:
         rp.replay_local(units, report, scope=scope, workers=workers)
-    data = report.finish(extra)
-    click.echo(rp.render_report(data), nl=False)
-    if report_path is not None:
-        from edi_gate.report.html import write_report
-        from edi_gate.report.terminal import rule_summaries
-
-        with _exit_statuses():
-            write_report(report_path, data, rule_summaries(rp._engine(spec)))
-    _end_of_run(
-        log_format,
-        "replay.summary",
-        _replay_totals(data, rp._engine(spec), time.perf_counter() - started, rp.unit_sizes(units)),
-        {
-            "files": data["files"],
-            "files_read": data["files_read"],
-            "claims": data["claims"],
-            "errors": len(data["errors"]),
-            **data["by_decision"],
-        },
-    )
-    if not data["files_read"]:
-        _fail(EXIT_DATA if sources else EXIT_CONFIG, "no input file could be read")
+    try:
+        return report.finish(extra)
+    except BaseException:
+        report.abort()
+        raise
 
 
 def _replay_totals(data: dict, engine, seconds: float, sizes: list[int]):

@@ -8,6 +8,7 @@ processes can work on it. Both need only where each ISA starts, found in one pas
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 ISA_LENGTH = 106  # fixed-length header: the segment terminator is its last byte
@@ -44,20 +45,37 @@ def interchange_offsets(data: bytes) -> list[int]:
         return []
     offsets = [first]
     terminator = data[first + ISA_LENGTH - 1 : first + ISA_LENGTH]
+    separator = data[first + 3 : first + 4]
     position = first + ISA_LENGTH
     while True:
         found = data.find(b"ISA", position)
         if found < 0:
             return offsets
-        back = found - 1
-        while back > first and data[back : back + 1] in (b" ", b"\t", b"\r", b"\n"):
-            back -= 1
-        if terminator and data[back : back + 1] == terminator:
+        if _is_boundary(data, found, first, terminator, separator):
             offsets.append(found)
             terminator = data[found + ISA_LENGTH - 1 : found + ISA_LENGTH] or terminator
+            separator = data[found + 3 : found + 4]
             position = found + ISA_LENGTH
         else:
             position = found + 3
+
+
+def _is_boundary(data: bytes, found: int, first: int, terminator: bytes, separator: bytes) -> bool:
+    """An ISA that starts the next interchange: right after a segment terminator (optionally
+    followed by line breaks and blanks; the terminator may itself be a line break), followed by
+    the element separator (``ISAX*1~`` is another segment), and the segment before it is an IEA
+    (an "ISA" inside an open interchange is the parser's to refuse, never a place to cut)."""
+    if not terminator or data[found + 3 : found + 4] != separator:
+        return False
+    back = found - 1
+    if data[back : back + 1] != terminator:
+        while back > first and data[back : back + 1] in (b" ", b"\t", b"\r", b"\n"):
+            back -= 1
+        if data[back : back + 1] != terminator:
+            return False
+    before = bytes(data[max(first, back - 40) : back])
+    previous = before.rsplit(terminator, 1)[-1].lstrip(_WHITESPACE)
+    return previous.startswith(b"IEA" + separator)
 
 
 def _parse_header(data: bytes, offset: int) -> Interchange:
@@ -136,3 +154,68 @@ def byte_ranges(
             start = offset
     ranges.append((start, size))
     return ranges
+
+
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+
+
+def _could_be_isa(head: bytes) -> bool:
+    """Whether ``head`` (up to 106 bytes) can still become a fixed-width ISA: "ISA", then the
+    element separator at each of its fixed positions and nowhere else. A file that fails this
+    will never be readable, so there is no point waiting for more of it."""
+    if not b"ISA".startswith(head[:3]):
+        return False
+    if len(head) <= 3:
+        return True
+    separator = head[3]
+    for position in range(4, min(len(head), ISA_LENGTH - 2)):
+        if (head[position] == separator) != (position in _ISA_SEPARATORS):
+            return False
+    return True
+
+
+def interchange_complete(path: str | os.PathLike[str]) -> str:
+    """Whether a file a client may still be writing ends with a whole interchange.
+
+    "complete": it ends (trailing blanks aside) with an IEA whose IEA02 is the last ISA's ISA13;
+    "incomplete": it starts like X12 but its tail is not such an IEA (more may come);
+    "not_x12": it does not start with an ISA at all (waiting will not make it readable);
+    "unreadable": it cannot be opened (the watcher takes it and says why).
+    Opened without following links and without blocking on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return "unreadable"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "unreadable"
+        head = os.pread(fd, 512, 0)
+        start = head[3:] if head[:3] == _BOM else head
+        start = start.lstrip(_WHITESPACE)
+        if not start:
+            return "incomplete"
+        if not _could_be_isa(start[:ISA_LENGTH]):
+            return "not_x12"
+        if len(start) < ISA_LENGTH:
+            return "incomplete"
+        offsets = interchange_offsets(_FileView(fd, info.st_size))  # type: ignore[arg-type]
+        if not offsets:
+            return "not_x12"
+        header = os.pread(fd, ISA_LENGTH, offsets[-1])
+        separator, terminator = header[3:4], header[ISA_LENGTH - 1 : ISA_LENGTH]
+        fields = header.split(separator)
+        if len(fields) < 17:
+            return "incomplete"
+        control = fields[13].strip()
+        tail_start = max(offsets[-1], info.st_size - 4096)
+        tail = os.pread(fd, info.st_size - tail_start, tail_start).rstrip(_WHITESPACE)
+        if terminator.strip() and tail.endswith(terminator):
+            tail = tail[: -len(terminator)]
+        last = tail.rsplit(terminator, 1)[-1].strip(_WHITESPACE) if terminator else b""
+        parts = [part.strip(_WHITESPACE) for part in last.split(separator)]
+        if len(parts) == 3 and parts[0] == b"IEA" and parts[2] == control:
+            return "complete"
+        return "incomplete"
+    finally:
+        os.close(fd)

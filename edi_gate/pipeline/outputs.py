@@ -10,6 +10,7 @@ the device with a file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -29,6 +30,24 @@ class _Output:
     path: Path | None = None  # the file target, renamed into place on commit
     temp: str | None = None  # its temporary name
     spooled: bool = False  # standard output: copied out on commit
+
+
+def _copy_to_stdout(raw: IO[bytes]) -> None:
+    """Copy a spooled output to standard output; a closed or broken stdout is an OSError naming
+    it (exit 74), and stdout is pointed at /dev/null so the interpreter's last flush is quiet."""
+    stdout = sys.stdout
+    if stdout is None:
+        raise OSError(errno.EBADF, "standard output is closed", "<stdout>")
+    try:
+        shutil.copyfileobj(raw, stdout.buffer, 1 << 20)
+        stdout.buffer.flush()
+    except OSError as error:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+            os.close(devnull)
+        error.filename = "<stdout>"
+        raise
 
 
 class OutputSet:
@@ -87,8 +106,7 @@ class OutputSet:
                 if out.spooled:
                     raw = getattr(out.stream, "buffer", out.stream)
                     raw.seek(0)
-                    shutil.copyfileobj(raw, sys.stdout.buffer, 1 << 20)
-                    sys.stdout.buffer.flush()
+                    _copy_to_stdout(raw)
         except BaseException:
             for path in renamed:
                 with contextlib.suppress(OSError):

@@ -6,6 +6,8 @@ are judged by and the outbox its 277CA/999 go to. The file is checked completely
 ConfigError naming the file and line, instead of quarantining a partner's files at 3 a.m.
 
     unknown_sender = "quarantine"        # or "default": --ruleset/--roster, acks in --acks
+    outbox_mode = "0640"                 # acknowledgments readable by the outbox's group
+    outbox_group = "sftp"                # (--outbox-mode / --outbox-group win over these)
 
     [partners.DEMOSUB01]
     name = "Demo billing service"        # for the logs
@@ -26,7 +28,7 @@ from pathlib import Path
 from edi_gate.errors import ConfigError, read_config_text
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
-TOP_LEVEL_KEYS = {"unknown_sender", "partners"}
+TOP_LEVEL_KEYS = {"unknown_sender", "partners", "outbox_mode", "outbox_group"}
 PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope", "require_ruleset"}
 SCOPES = ("claim", "line")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -52,6 +54,8 @@ class PartnerBook:
     partners: dict[str, Partner] = field(default_factory=dict)
     unknown_sender: str = "default"
     path: Path | None = None
+    outbox_mode: int | None = None  # acknowledgments in the outboxes (None: 0600)
+    outbox_group: str | None = None
 
     def find(self, sender: str) -> Partner | None:
         """The partner for an ISA06 value (compared trimmed, as written in the file)."""
@@ -87,6 +91,17 @@ def _line_of(text: str, sender: str | None = None, key: str | None = None) -> in
         if pattern.match(lines[index]):
             return index + 1
     return None
+
+
+def parse_mode(value: object, what: str = "outbox_mode") -> int:
+    """An octal file mode for acknowledgments: owner read-write at least, never writable or
+    executable by group or others, never setuid/setgid."""
+    if not isinstance(value, str) or not re.fullmatch(r"0?[0-7]{3}", value.strip()):
+        raise ConfigError(f"{what} must be an octal mode such as 0640, not {value!r}")
+    mode = int(value, 8)
+    if mode & 0o133 or mode & 0o600 != 0o600:
+        raise ConfigError(f"{what} {value}: only 0600 plus read for group/others is allowed")
+    return mode
 
 
 def _resolve(base: Path, value: object, what: str, fail) -> Path:
@@ -129,6 +144,22 @@ def load_partners(path: str | Path) -> PartnerBook:
 
     base = path.resolve().parent
     book = PartnerBook(unknown_sender=unknown, path=path)
+    if "outbox_mode" in data:
+        try:
+            book.outbox_mode = parse_mode(data["outbox_mode"])
+        except ConfigError as error:
+            raise ConfigError(
+                error.message, path=where, line=_line_of(text, key="outbox_mode")
+            ) from None
+    if "outbox_group" in data:
+        group = data["outbox_group"]
+        if not isinstance(group, str | int) or isinstance(group, bool) or not str(group).strip():
+            raise ConfigError(
+                "outbox_group must be a group name or id",
+                path=where,
+                line=_line_of(text, key="outbox_group"),
+            )
+        book.outbox_group = str(group)
     for sender, entry in tables.items():
         line = _line_of(text, sender)
 

@@ -24,6 +24,7 @@ number of units in flight, memory stays flat whatever the size of the archive.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import glob
 import gzip
@@ -152,6 +153,7 @@ class WorkUnit:
     part: int = 0
     start: int = 0
     end: int | None = None
+    parts: int = 1  # units of its source: a split file is decided whole or not at all
 
     def open(self) -> BinaryIO:
         if self.end is None:
@@ -161,6 +163,37 @@ class WorkUnit:
 
 def _is_edi_candidate(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and path.name not in _SKIP_NAMES
+
+
+def _walk(root: Path, errors: list[dict[str, str]]) -> list[Path]:
+    """The files under ``root``, sorted. Symbolic links are followed only while they stay inside
+    the tree: a link to ``/etc/shadow`` in an archive directory is an error, never read."""
+    top = root.resolve()
+    found = []
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in sorted(dirnames):
+            path = Path(directory, name)
+            if path.is_symlink() and not _is_inside(path, top):
+                errors.append({"source": str(path), "error": _OUTSIDE})
+        for name in filenames:
+            path = Path(directory, name)
+            if path.is_symlink() and not _is_inside(path, top):
+                errors.append({"source": str(path), "error": _OUTSIDE})
+                continue
+            if _is_edi_candidate(path):
+                found.append(path)
+    return sorted(found)
+
+
+_OUTSIDE = "symbolic link out of the given directory: not read"
+
+
+def _is_inside(path: Path, top: Path) -> bool:
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return target == top or top in target.parents
 
 
 def expand_inputs(arguments: Iterable[str]) -> tuple[list[Source], list[dict[str, str]]]:
@@ -178,7 +211,7 @@ def expand_inputs(arguments: Iterable[str]) -> tuple[list[Source], list[dict[str
             paths = [Path(argument)]
         for path in paths:
             if path.is_dir():
-                files = sorted(p for p in path.rglob("*") if _is_edi_candidate(p))
+                files = _walk(path, errors)
             elif path.is_file():
                 files = [path]
             else:
@@ -220,7 +253,7 @@ def plan_units(sources: list[Source], split_size: int = DEFAULT_SPLIT_SIZE) -> l
             units.append(WorkUnit(len(units), source))
             continue
         for part, (start, end) in enumerate(ranges):
-            units.append(WorkUnit(len(units), source, part, start, end))
+            units.append(WorkUnit(len(units), source, part, start, end, len(ranges)))
     return units
 
 
@@ -337,6 +370,7 @@ class UnitResult:
     transitions: Counter[str] = field(default_factory=Counter)  # "a -> b": claims
     error: str | None = None
     byte_range: tuple[int, int | None] | None = None
+    parts: int = 1
 
     def discard(self) -> None:
         """Delete the result's files (when nobody will append them)."""
@@ -536,6 +570,7 @@ def process_unit(
         unit.source.name,
         unit.part,
         byte_range=(unit.start, unit.end) if unit.end is not None else None,
+        parts=unit.parts,
     )
     if engines is not None:
         engine_a, engine_b = engines
@@ -669,8 +704,11 @@ class Replay:
     _offsets: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        self._outputs = OutputSet(mode=0o644)
+        self._held: dict[str, list[UnitResult]] = {}
+        self.out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock = _lock_out(self.out)
+        clean_stale(self.out)  # what a killed replay left: nobody else is writing here
+        self._outputs = OutputSet()  # 0600: decisions name claims and NPIs
         self._decisions = (
             self._outputs.binary(self.out / "decisions.jsonl") if self.write_jsonl else None
         )
@@ -687,6 +725,28 @@ class Replay:
         return self._offsets[result.source]
 
     def add(self, result: UnitResult) -> None:
+        """Merge a unit's result. The parts of a split file are held (their files stay on disk)
+        until the last one: if any part could not be read, the whole file is an error, exactly
+        as when it is read in one piece, so cutting never changes a decision."""
+        if result.parts > 1:
+            held = self._held.setdefault(result.source, [])
+            held.append(result)
+            if result.part < result.parts - 1:
+                return
+            del self._held[result.source]
+            failed = next((r for r in held if r.error is not None), None)
+            if failed is not None:
+                for other in held:
+                    if other is not failed:
+                        other.discard()
+                self._add(failed)
+                return
+            for each in held:
+                self._add(each)
+            return
+        self._add(result)
+
+    def _add(self, result: UnitResult) -> None:
         self.sources_seen.add(result.source)
         if result.error is not None:
             result.discard()
@@ -712,8 +772,20 @@ class Replay:
         finally:
             result.discard()
 
+    def close(self) -> None:
+        """Release the output directory (after finish or abort)."""
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)
+            self._lock = None
+
     def abort(self) -> None:
+        for held in self._held.values():
+            for result in held:
+                result.discard()
+        self._held = {}
         self._outputs.abort()
+        self.close()
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -744,7 +816,10 @@ class Replay:
             json.dumps(data, indent=2, sort_keys=False) + "\n"
         )
         self._outputs.text(self.out / "summary.txt").write(render_report(data))
-        self._outputs.commit()
+        try:
+            self._outputs.commit()
+        finally:
+            self.close()
         return data
 
 
@@ -769,7 +844,7 @@ def replay_local(
     """Run the units locally and feed the results, in order, to ``replay``. The units' files
     go to a spool directory under ``replay.out``, removed when the run ends, however it ends."""
     try:
-        spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=replay.out)
+        spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=replay.out)
     except BaseException:
         replay.abort()
         raise
@@ -787,6 +862,54 @@ def replay_local(
         raise
     finally:
         shutil.rmtree(spool, ignore_errors=True)
+
+
+def _lock_out(out: Path) -> int | None:
+    """One replay at a time per output directory: a lock on the directory itself (no lock file
+    another user could open and hold)."""
+    from edi_gate.errors import ConfigError
+
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError("another replay is writing to this directory", path=str(out)) from None
+    return fd
+
+
+def clean_stale(out: Path) -> list[str]:
+    """Remove what a killed replay left under ``out``: its spool directories (``.replay-PID-*``)
+    and the temporary files of its outputs. Called with the directory's lock held, so no other
+    replay is writing there. Returns what went."""
+    removed = []
+    try:
+        entries = list(os.scandir(out))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith("."):
+            continue
+        if entry.name.startswith(SPOOL_PREFIX) and entry.is_dir(follow_symlinks=False):
+            if entry.stat(follow_symlinks=False).st_uid == os.geteuid():
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.name)
+        elif entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):
+            stem = entry.name[1:].split(".", 2)
+            owned = entry.stat(follow_symlinks=False).st_uid == os.geteuid()
+            if owned and len(stem) > 1 and f"{stem[0]}.{stem[1]}" in _OUTPUT_NAMES:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(entry.name)
+    return removed
+
+
+_OUTPUT_NAMES = ("decisions.jsonl", "changes.jsonl", "summary.json", "summary.txt")
+
+
+def cap_workers(workers: int, units: int) -> int:
+    """No more processes than units of work or CPUs: ``--workers 400`` on two files forks two."""
+    return max(1, min(workers, units, os.cpu_count() or 1))
 
 
 def unit_sizes(units: list[WorkUnit]) -> list[int]:

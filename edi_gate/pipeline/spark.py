@@ -170,13 +170,22 @@ def replay_spark(
             results.map(lambda decided: decided[0]).collect(), key=lambda r: r.index
         )
         offsets: dict[int, int] = {}
+        claims_before: dict[str, int] = {}
         for result in tallies:
-            offsets[result.index] = replay.offset_of(result)
+            offsets[result.index] = claims_before.get(result.source, 0)
+            claims_before[result.source] = offsets[result.index] + result.claims
             replay.add(result)
+        # A file with a part that could not be read is an error as a whole (as in one piece).
+        failed = {e["source"] for e in replay.errors}
+        offsets = {r.index: offsets[r.index] for r in tallies if r.source not in failed}
         shift = spark.sparkContext.broadcast(offsets)
 
         decisions = results.flatMap(
-            lambda d: decision_rows(shift_positions(d[1], shift.value[d[0].index]))
+            lambda d: (
+                decision_rows(shift_positions(d[1], shift.value[d[0].index]))
+                if d[0].index in shift.value
+                else []
+            )
         )
         table = str(replay.out / DECISIONS_TABLE)
         # One partition per unit, in unit order: the part files are already in file/position
@@ -187,7 +196,11 @@ def replay_spark(
             from pyspark.sql.types import LongType, StringType, StructField, StructType
 
             changes = results.flatMap(
-                lambda d: _change_rows(shift_positions(d[2], shift.value[d[0].index]))
+                lambda d: (
+                    _change_rows(shift_positions(d[2], shift.value[d[0].index]))
+                    if d[0].index in shift.value
+                    else []
+                )
             )
             schema = StructType(
                 [

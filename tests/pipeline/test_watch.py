@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from edi_gate.pipeline import watch as watch_module
 from edi_gate.pipeline.partners import load_partners
 from edi_gate.pipeline.watch import DropFolder, Router, WatchConfig, Watcher, is_incomplete_name
+from edi_gate.pipeline.watch import watcher as watch_module
 from edi_gate.rules.findings import Finding
 from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
 
@@ -37,6 +37,7 @@ def config(tmp_path: Path, **kwargs) -> WatchConfig:
         tmp_path / "quarantine",
         settle=kwargs.pop("settle", 0),
         interval=0.1,
+        create_dirs=kwargs.pop("create_dirs", True),
         **kwargs,
     )
 
@@ -108,18 +109,19 @@ def test_file_is_taken_only_once_stable():
     try:
         folder = DropFolder(folder_path, settle=2.0, clock=lambda: clock[0])
         target = folder_path / "x.837"
-        target.write_bytes(b"ISA")
+        data = demo_variant("X")
+        target.write_bytes(data[:100])
         assert folder.poll() == []
         clock[0] += 1.5
         with open(target, "ab") as handle:
-            handle.write(b"more")  # still being written: the clock starts again
+            handle.write(data[100:])  # still being written: the clock starts again
         assert folder.poll() == []
         clock[0] += 1.9
         assert folder.poll() == []
         clock[0] += 0.2
         assert folder.poll() == ["x.837"]
         other = folder_path / "y.837"
-        other.write_bytes(b"ISA")
+        other.write_bytes(b"ISA")  # incomplete, but renamed into place: taken (and refused)
         folder.mark_renamed("y.837")  # renamed into place: complete now
         assert "y.837" in folder.poll()
     finally:
@@ -129,7 +131,8 @@ def test_file_is_taken_only_once_stable():
 
 
 def test_unreadable_files_are_quarantined_and_the_watcher_carries_on(tmp_path: Path):
-    cfg = config(tmp_path)
+    # max_wait=0: an incomplete tail is not waited for (see test_watch_hostile for the wait)
+    cfg = config(tmp_path, max_wait=0)
     drop(cfg, "garbage.837", b"this is not X12\n")
     time.sleep(0.01)
     drop(cfg, "truncated.837", demo_variant("T")[:2500])
@@ -230,7 +233,9 @@ def test_crash_while_staging_is_rolled_back_and_redone(tmp_path: Path, monkeypat
 
 def test_claimed_files_are_finished_before_new_ones(tmp_path: Path):
     cfg = config(tmp_path)
-    cfg.claimed_dir.mkdir(parents=True)
+    assert cfg.work is not None
+    cfg.work.mkdir(mode=0o700)
+    cfg.claimed_dir.mkdir(mode=0o700)
     old = demo_variant("OLD")
     (cfg.claimed_dir / "0000000000000000001.old.837").write_bytes(old)
     new = drop(cfg, "new.837", demo_variant("NEW"))
@@ -282,6 +287,7 @@ def test_sigterm_stops_cleanly(tmp_path: Path):
             "0.1",
             "--log-format",
             "json",
+            "--create-dirs",
         ],
         stderr=subprocess.PIPE,
         text=True,

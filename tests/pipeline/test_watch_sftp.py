@@ -222,6 +222,7 @@ def test_sftp_drop_folder_end_to_end(sftp_server: SftpServer, tmp_path: Path):
             str(tmp_path / "quarantine"),
             "--partners",
             str(partners),
+            "--create-dirs",
             "--settle",
             "2.5",
             "--interval",

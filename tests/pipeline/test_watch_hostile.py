@@ -1,0 +1,610 @@
+"""The watcher against a hostile partner, a careless operator and a failing disk (issue 14):
+each test is one reproduced break, failing before the fix."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import structlog
+
+from edi_gate.errors import ConfigError
+from edi_gate.pipeline.partners import load_partners
+from edi_gate.pipeline.watch import DropFolder, Router, WatchConfig, Watcher, safe_base
+from edi_gate.pipeline.watch import watcher as watch_module
+from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
+from tests.pipeline.test_watch import RejectSome, drop, outputs
+
+
+def config(tmp_path: Path, **kwargs) -> WatchConfig:
+    return WatchConfig(
+        tmp_path / "inbox",
+        tmp_path / "out",
+        tmp_path / "acks",
+        tmp_path / "archive",
+        tmp_path / "quarantine",
+        settle=kwargs.pop("settle", 0),
+        interval=kwargs.pop("interval", 0.1),
+        create_dirs=kwargs.pop("create_dirs", True),
+        **kwargs,
+    )
+
+
+def watcher(cfg: WatchConfig, partners=None) -> Watcher:
+    return Watcher(cfg, Router(cfg, lambda ruleset, roster: RejectSome(), partners))
+
+
+def prepared(cfg: WatchConfig) -> None:
+    """Create and check the directories as a watcher would, then let go of the lock."""
+    the_watcher = watcher(cfg)
+    the_watcher.prepare()
+    the_watcher.close()
+
+
+def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(EDI_GATE), *args], capture_output=True, text=True, timeout=120, **kwargs
+    )
+
+
+def watch_args(root: Path, *extra: str) -> list[str]:
+    return [
+        "watch",
+        str(root / "inbox"),
+        *("--out", str(root / "out"), "--acks", str(root / "acks")),
+        *("--archive", str(root / "archive"), "--quarantine", str(root / "quarantine")),
+        *("--settle", "0", "--log-format", "json"),
+        *extra,
+    ]
+
+
+def one_line_error(result: subprocess.CompletedProcess, status: int) -> str:
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("edi-gate: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# 1. the work area ------------------------------------------------------------------------------
+
+
+def test_the_work_area_is_outside_the_inbox_and_private(tmp_path: Path):
+    cfg = config(tmp_path)
+    data = drop(cfg, "a.837", demo_variant("A"))
+    watcher(cfg).run(once=True)
+    assert cfg.work is not None and cfg.inbox not in cfg.work.parents
+    assert list(cfg.inbox.iterdir()) == []
+    assert stat.S_IMODE(cfg.work.stat().st_mode) == 0o700
+    assert cfg.control_state is not None and cfg.work in cfg.control_state.parents
+    assert_files_conservation([data], *outputs(cfg))
+
+
+def test_a_work_area_inside_the_inbox_is_refused(tmp_path: Path):
+    cfg = config(tmp_path, work=tmp_path / "inbox" / ".edi-gate")
+    cfg.inbox.mkdir()
+    with pytest.raises(ConfigError, match="inside the inbox"):
+        watcher(cfg).prepare()
+
+
+@pytest.mark.parametrize(
+    ("role", "mode", "message"),
+    [
+        ("archive", 0o777, "writable by others"),
+        ("out", 0o770, "writable by its group"),
+        ("inbox", 0o777, "writable by others"),
+        ("work", 0o755, "must be private"),
+    ],
+)
+def test_directories_others_can_write_are_refused(tmp_path: Path, role, mode, message):
+    cfg = config(tmp_path)
+    prepared(cfg)  # creates them all, private
+    path = cfg.work if role == "work" else getattr(cfg, role)
+    os.chmod(path, mode)
+    with pytest.raises(ConfigError, match=message):
+        watcher(cfg).prepare()
+
+
+def test_the_inbox_may_be_group_writable_for_the_partner(tmp_path: Path):
+    cfg = config(tmp_path)
+    cfg.inbox.mkdir()
+    os.chmod(cfg.inbox, 0o2770)
+    watcher(cfg).prepare()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_directories_owned_by_another_user_are_refused(tmp_path: Path):
+    cfg = config(tmp_path)
+    prepared(cfg)
+    os.chown(cfg.quarantine, 65534, -1)
+    with pytest.raises(ConfigError, match="owned by another user"):
+        watcher(cfg).prepare()
+
+
+def test_planted_manifests_are_never_carried_out(tmp_path: Path):
+    """The attack: manifests planted in the work area moved an unfiltered 837 into out/ and
+    deleted an archived file. Manifests name no paths any more; foreign ones are set aside."""
+    cfg = config(tmp_path)
+    prepared(cfg)
+    archived = cfg.archive / "old.837"
+    archived.write_bytes(demo_variant("OLD"))
+    unfiltered = tmp_path / "unfiltered.837"
+    unfiltered.write_bytes(demo_variant("EVIL"))
+    job = "0000000000000000001-1-1"
+    plants = {
+        # the old format: explicit moves
+        "1.json": {"id": "1", "state": "committed", "moves": [[str(unfiltered), str(cfg.out)]]},
+        # a valid-looking job whose base climbs out of the directories
+        f"{job}.json": {
+            "id": job,
+            "name": "x",
+            "state": "committed",
+            "outcome": "archived",
+            "base": "../../etc/evil",
+            "snapshot": False,
+        },
+        "2.json": "not json at all",
+    }
+    for name, content in plants.items():
+        text = content if isinstance(content, str) else json.dumps(content)
+        path = cfg.jobs_dir / name
+        path.write_text(text)
+        os.chmod(path, 0o600)
+    rogue = cfg.claimed_dir / job
+    rogue.symlink_to(archived)
+    with structlog.testing.capture_logs() as events:
+        watcher(cfg).run(once=True)
+    assert archived.read_bytes() == demo_variant("OLD")
+    assert unfiltered.exists()
+    assert not list(cfg.out.iterdir())
+    assert not (tmp_path.parent / "etc").exists()
+    rejected = [e for e in events if e["event"] == "watch.manifest_rejected"]
+    assert len(rejected) == 3
+    # the planted claimed name (a link to the archive) went to quarantine as a link, unread
+    assert (cfg.quarantine / job).is_symlink()
+    assert archived.read_bytes() == demo_variant("OLD")
+
+
+# 2. names and modes ------------------------------------------------------------------------------
+
+
+def test_any_name_a_partner_can_create_is_handled(tmp_path: Path):
+    cfg = config(tmp_path)
+    cfg.inbox.mkdir()
+    names = {
+        "n" * 255: demo_variant("LONG"),  # NAME_MAX: the old staged name overflowed
+        "a" * 200 + ".837": demo_variant("L200"),
+        os.fsdecode(b"bad\xff\xfe.837"): demo_variant("BYTES"),
+        "esc\x1b[31m\nnewline.837": demo_variant("ESC"),
+        "-rf .837": demo_variant("DASH"),
+    }
+    for name, data in names.items():
+        (cfg.inbox / name).write_bytes(data)
+    done = watcher(cfg).run(once=True)
+    assert len(done) == len(names)
+    assert all(e["outcome"] == "archived" for e in done)
+    for name in names:
+        assert (cfg.archive / safe_base(name)).exists()
+        assert len(os.fsencode(safe_base(name) + ".9.decisions.jsonl")) <= 255
+    assert_files_conservation(list(names.values()), *outputs(cfg))
+    logged = json.dumps(done)
+    assert "\x1b" not in logged
+
+
+def test_modes_and_kinds_are_quarantined_or_left_with_a_reason(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    cfg.inbox.mkdir()
+    outside = tmp_path / "secret.837"
+    outside.write_bytes(demo_variant("SECRET"))
+    (cfg.inbox / "link.837").symlink_to(outside)
+    os.mkfifo(cfg.inbox / "fifo.837")
+    (cfg.inbox / "dir.837").mkdir()
+    locked = drop(cfg, "locked.837", demo_variant("LOCK"))
+    os.chmod(cfg.inbox / "locked.837", 0)
+    good = drop(cfg, "good.837", demo_variant("GOOD"))
+    real_open = os.open
+
+    def as_unprivileged(path, flags, *args):  # root reads mode 000; the watcher's user cannot
+        target = Path(os.fsdecode(path))
+        if target.parent == cfg.claimed_dir and not os.stat(target).st_mode & 0o444:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(watch_module.os, "open", as_unprivileged)
+    with structlog.testing.capture_logs() as events:
+        done = watcher(cfg).run(once=True)
+    outcomes = {e["file"]: (e["outcome"], e.get("reason", "")) for e in done}
+    assert outcomes["good.837"][0] == "archived"
+    assert outcomes["locked.837"][0] == "quarantined"
+    assert "cannot be read" in outcomes["locked.837"][1]
+    skipped = {e["file"]: e["reason"] for e in events if e["event"] == "watch.skipped"}
+    assert "symbolic link" in skipped["link.837"]
+    assert "not a regular file" in skipped["fifo.837"]
+    assert "directory" in skipped["dir.837"]
+    assert outside.read_bytes() == demo_variant("SECRET")
+    assert_files_conservation([good], *outputs(cfg))
+    del locked
+    # a restart with all of it still there does not crash either
+    monkeypatch.setattr(watch_module.os, "open", real_open)
+    watcher(cfg).run(once=True)
+
+
+def test_a_stuck_claimed_job_never_stops_a_restart(tmp_path: Path):
+    cfg = config(tmp_path)
+    prepared(cfg)
+    os.mkfifo(cfg.claimed_dir / "0000000000000000005-1-1")  # a FIFO where a file should be
+    (cfg.claimed_dir / "0000000000000000006-1-1").symlink_to("/etc/passwd")
+    good = drop(cfg, "good.837", demo_variant("G"))
+    done = watcher(cfg).run(once=True)
+    assert [e["outcome"] for e in done] == ["quarantined", "quarantined", "archived"]
+    assert_files_conservation([good], *outputs(cfg))
+
+
+# 3. complete files only ---------------------------------------------------------------------
+
+
+def two_interchanges(tag: str) -> tuple[bytes, bytes]:
+    first = demo_variant(f"{tag}1")
+    second = demo_variant(f"{tag}2").replace(b"000000101", b"000000102")
+    return first, second
+
+
+def test_a_file_written_in_place_with_a_pause_is_taken_whole(tmp_path: Path):
+    """The break: settle 2 s, one interchange, a 4 s pause, a second interchange: the watcher
+    took the file after the first and archived both. Now it waits for the writer to close."""
+    cfg = config(tmp_path, settle=0.3, interval=0.05)
+    the_watcher = watcher(cfg)
+    the_watcher.prepare()
+    thread = threading.Thread(target=the_watcher.run, daemon=True)
+    thread.start()
+    first, second = two_interchanges("P")
+    try:
+        time.sleep(0.3)
+        with open(cfg.inbox / "inplace.837", "wb") as handle:
+            handle.write(first)
+            handle.flush()
+            time.sleep(1.5)  # five times the settle time, the writer still holds the file
+            assert not (cfg.archive / "inplace.837").exists()
+            handle.write(second)
+        deadline = time.monotonic() + 15
+        while not (cfg.archive / "inplace.837").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        the_watcher.stop()
+        thread.join(15)
+    assert (cfg.archive / "inplace.837").read_bytes() == first + second
+    counts = assert_files_conservation([first + second], *outputs(cfg))
+    assert counts["claims"] == 16
+
+
+def test_an_incomplete_tail_waits_then_is_quarantined_with_a_ta1(tmp_path: Path):
+    cfg = config(tmp_path, max_wait=3600)
+    whole = demo_variant("T")
+    cut = whole[: len(whole) - 30]
+    drop(cfg, "cut.837", cut)
+    complete = drop(cfg, "whole.837", whole)
+    done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["whole.837"]
+    assert (cfg.inbox / "cut.837").exists()
+    cfg.max_wait = 0
+    done = watcher(cfg).run(once=True)
+    assert [(e["file"], e["outcome"]) for e in done] == [("cut.837", "quarantined")]
+    assert (cfg.quarantine / "cut.837").read_bytes() == cut
+    assert b"TA1*" in (cfg.quarantine / "cut.837.999").read_bytes()
+    assert_files_conservation([complete], *outputs(cfg))
+
+
+def test_bytes_written_after_the_claim_roll_the_job_back(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    first, second = two_interchanges("W")
+    drop(cfg, "late.837", first)
+    real_run = watch_module.run_filter_file
+    appended = []
+
+    def write_more_meanwhile(*args, **kwargs):
+        summary = real_run(*args, **kwargs)
+        if not appended:  # the client appends to the claimed inode while it is decided
+            claimed = next(cfg.claimed_dir.iterdir())
+            with open(claimed, "ab") as handle:
+                handle.write(second)
+            appended.append(claimed)
+        return summary
+
+    monkeypatch.setattr(watch_module, "run_filter_file", write_more_meanwhile)
+    the_watcher = watcher(cfg)
+    done = the_watcher.run(once=True)
+    assert [e["outcome"] for e in done] == ["archived"]
+    assert (cfg.archive / "late.837").read_bytes() == first + second
+    assert_files_conservation([first + second], *outputs(cfg))
+
+
+# 4. a failed move ------------------------------------------------------------------------------
+
+
+def test_a_move_that_fails_keeps_the_job_committed_and_retries_it(tmp_path: Path):
+    cfg = config(tmp_path)
+    data = drop(cfg, "a.837", demo_variant("A"))
+    first = watcher(cfg)
+    first.prepare()
+    cfg.archive.rmdir()  # the operator removes archive/ mid-run
+    with structlog.testing.capture_logs() as events:
+        done = first.run(once=True)
+    assert done[0]["outcome"] == "pending"
+    assert first.unfinished == 1
+    faults = [e for e in events if e["event"] == "watch.file_fault"]
+    assert faults and "archive" in faults[0]["error"] and "missing" in faults[0]["error"]
+    (manifest,) = cfg.jobs_dir.glob("*.json")
+    assert json.loads(manifest.read_text())["state"] == "committed"
+    cfg.archive.mkdir()
+    watcher(cfg).run(once=True)  # restart: rolled forward, not decided again
+    assert (cfg.archive / "a.837").read_bytes() == data
+    counts = assert_files_conservation([data], *outputs(cfg))
+    assert counts["claims"] == 8
+    assert not list(cfg.jobs_dir.glob("*.json"))
+
+
+def test_a_full_disk_while_staging_keeps_the_watcher_running(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    inputs = [drop(cfg, "a.837", demo_variant("A"))]
+    time.sleep(0.01)
+    inputs.append(drop(cfg, "b.837", demo_variant("B")))
+    real_run = watch_module.run_filter_file
+    full = [True]
+
+    def disk_full_once(source, name, *args, **kwargs):
+        if name == "a.837" and full[0]:
+            full[0] = False
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_run(source, name, *args, **kwargs)
+
+    monkeypatch.setattr(watch_module, "run_filter_file", disk_full_once)
+    with structlog.testing.capture_logs() as events:
+        done = watcher(cfg).run(once=True)
+    assert sorted(e["file"] for e in done) == ["a.837", "b.837"]  # a.837 retried
+    assert any(e["event"] == "watch.file_fault" for e in events)
+    assert_files_conservation(inputs, *outputs(cfg))
+
+
+# 5. routing on every interchange ---------------------------------------------------------------
+
+
+def test_newline_terminated_interchanges_are_each_routed(tmp_path: Path):
+    partners = tmp_path / "partners.toml"
+    partners.write_text('[partners.DEMOSUB01]\noutbox = "demo"\n')
+    cfg = config(tmp_path)
+    known = demo_variant("K").replace(b"~\n", b"\n")
+    stranger = (
+        demo_variant("S", sender="STRANGER").replace(b"~\n", b"\n").replace(b"000000101", b"2" * 9)
+    )
+    drop(cfg, "mixed.837", known + stranger)
+    done = watcher(cfg, load_partners(partners)).run(once=True)
+    assert [e["outcome"] for e in done] == ["quarantined"]
+    assert "STRANGER" in done[0]["reason"]
+    assert not (cfg.acks / "demo").exists() or not list((cfg.acks / "demo").iterdir())
+
+
+# 6. permissions --------------------------------------------------------------------------------
+
+
+def test_everything_created_is_private_whatever_the_umask(tmp_path: Path):
+    root = tmp_path
+    (root / "inbox").mkdir()
+    upload = root / "inbox" / "a.837"
+    upload.write_bytes(demo_variant("A"))
+    os.chmod(upload, 0o666)
+    (root / "inbox" / "bad.837").write_bytes(b"not X12 at all\n")
+    os.chmod(root / "inbox" / "bad.837", 0o644)
+    result = cli(*watch_args(root, "--once", "--create-dirs"), preexec_fn=lambda: os.umask(0))
+    assert result.returncode == 0, result.stderr
+    for path in root.rglob("*"):
+        if path.is_relative_to(root / "inbox"):
+            continue
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        expected = 0o700 if path.is_dir() else 0o600
+        assert mode == expected, (path, oct(mode))
+    assert (root / "archive" / "a.837").exists() and (root / "quarantine" / "bad.837").exists()
+
+
+def test_the_outbox_gets_its_configured_mode_and_group(tmp_path: Path):
+    group = os.getgroups()[-1] if os.geteuid() != 0 else 1
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.837").write_bytes(demo_variant("A"))
+    partners = tmp_path / "partners.toml"
+    partners.write_text(
+        f'unknown_sender = "default"\noutbox_mode = "0640"\noutbox_group = "{group}"\n'
+    )
+    args = watch_args(tmp_path, "--once", "--create-dirs", "--partners", str(partners))
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    for suffix in (".277ca", ".999"):
+        info = (tmp_path / "acks" / f"a.837{suffix}").stat()
+        assert stat.S_IMODE(info.st_mode) == 0o640 and info.st_gid == group
+    assert stat.S_IMODE((tmp_path / "out" / "a.837.filtered.837").stat().st_mode) == 0o600
+    bad = cli(*watch_args(tmp_path, "--once", "--outbox-mode", "0666"))
+    assert "outbox-mode" in one_line_error(bad, 2)
+
+
+def test_the_lock_cannot_be_taken_by_another_user(tmp_path: Path):
+    cfg = config(tmp_path)
+    prepared(cfg)
+    assert cfg.work is not None
+    lock = cfg.work / "lock"
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cfg.work.stat().st_mode) == 0o700  # nobody else can even reach it
+
+
+# 7. one line and a status, never a traceback ---------------------------------------------------
+
+
+def test_start_up_faults_exit_with_a_status_and_one_line(tmp_path: Path):
+    root = tmp_path
+    (root / "inbox").mkdir()
+    missing = cli(*watch_args(root, "--once"))
+    assert "does not exist" in one_line_error(missing, 2)
+
+    partners = root / "partners.toml"
+    partners.write_text('[partners.DEMOSUB01]\noutbox = "nowhere"\n')
+    for name in ("out", "acks", "archive", "quarantine"):
+        (root / name).mkdir(exist_ok=True)
+    no_outbox = cli(*watch_args(root, "--once", "--partners", str(partners)))
+    assert "outbox directory does not exist" in one_line_error(no_outbox, 2)
+
+    work = root / ".inbox.edi-gate"
+    work.mkdir(mode=0o700)
+    (work / "control-numbers.json").write_text("{corrupt")
+    corrupt = cli(*watch_args(root, "--once"))
+    assert "control-number state" in one_line_error(corrupt, 2)
+
+
+def test_a_directory_that_cannot_be_created_is_one_line(tmp_path: Path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "file").write_text("")
+    args = watch_args(tmp_path, "--once", "--create-dirs")
+    args[args.index(str(tmp_path / "archive"))] = str(tmp_path / "file" / "archive")
+    result = cli(*args)
+    assert "cannot create" in one_line_error(result, 2)
+
+
+def test_filter_with_a_closed_stdout_exits_74(tmp_path: Path):
+    demo = Path(__file__).resolve().parents[2] / "fixtures" / "demo.837"
+    result = subprocess.run(
+        f"{EDI_GATE} filter {demo} --log-format json >&-",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "standard output" in one_line_error(result, 74)
+
+
+def test_ack_with_malformed_decisions_is_one_line(tmp_path: Path):
+    demo = Path(__file__).resolve().parents[2] / "fixtures" / "demo.837"
+    decisions = tmp_path / "decisions.jsonl"
+    cli("filter", str(demo), "-o", "/dev/null", "--decisions", str(decisions))
+    lines = decisions.read_text().splitlines()
+    record = json.loads(lines[0])
+    for bad in (
+        b"\xff\xfe\n",
+        json.dumps({**record, "findings": 3}).encode() + b"\n",
+    ):
+        (tmp_path / "bad.jsonl").write_bytes(bad + "\n".join(lines[1:]).encode() + b"\n")
+        args = ("ack", str(demo), "--decisions", str(tmp_path / "bad.jsonl"))
+        result = cli(*args, "-o", str(tmp_path / "x.277"), "--log-format", "json")
+        assert result.returncode in (2, 65), result.stderr
+        one_line_error(result, result.returncode)
+        assert not (tmp_path / "x.277").exists()
+
+
+# 8. operator mistakes made loud ----------------------------------------------------------------
+
+
+def test_missing_directories_are_an_error_unless_create_dirs(tmp_path: Path):
+    result = cli(*watch_args(tmp_path, "--once"))
+    assert "inbox directory does not exist" in one_line_error(result, 2)
+    assert not (tmp_path / "inbox").exists()
+    result = cli(*watch_args(tmp_path, "--once", "--create-dirs"))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((tmp_path / "inbox").stat().st_mode) == 0o700
+
+
+def test_the_partner_policy_is_stated_at_start_up(tmp_path: Path):
+    result = cli(*watch_args(tmp_path, "--once", "--create-dirs"))
+    (event,) = [json.loads(ln) for ln in result.stderr.splitlines() if "watch.partners" in ln]
+    assert "every sender is accepted" in event["policy"]
+
+
+def test_two_outputs_on_stdout_is_a_usage_error(tmp_path: Path):
+    demo = Path(__file__).resolve().parents[2] / "fixtures" / "demo.837"
+    result = cli("filter", str(demo), "-o", "-", "--acks", "-", "--decisions", "-")
+    assert result.returncode == 2 and "standard output" in result.stderr
+    assert not result.stdout
+
+
+def test_drop_folder_waits_for_a_writer_that_has_not_closed():
+    folder_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"drop-w-{os.getpid()}"
+    folder_path.mkdir(exist_ok=True)
+    clock = [0.0]
+    try:
+        folder = DropFolder(folder_path, settle=1.0, clock=lambda: clock[0])
+        (folder_path / "x.837").write_bytes(demo_variant("X"))
+        folder.mark_writing("x.837")
+        assert folder.poll() == []
+        clock[0] += 5
+        assert folder.poll() == []  # complete-looking, settled, but still open for writing
+        folder.mark_closed("x.837")
+        assert folder.poll() == ["x.837"]
+    finally:
+        for p in folder_path.iterdir():
+            p.unlink()
+        folder_path.rmdir()
+
+
+def test_bytes_appended_after_the_job_are_taken_as_their_own(tmp_path: Path):
+    """A client paused after a complete interchange (the file was taken, as it should be), then
+    appended a second one to its open file: the new bytes are decided on their own, once."""
+    cfg = config(tmp_path)
+    first, second = two_interchanges("A")
+    drop(cfg, "paused.837", first)
+    with open(cfg.inbox / "paused.837", "ab") as still_open:
+        watcher(cfg).run(once=True)
+        assert (cfg.archive / "paused.837").read_bytes() == first
+        still_open.write(second)  # the client's descriptor still points at the claimed file
+    done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["paused.837"]
+    assert (cfg.archive / "paused.2.837").read_bytes() == second
+    assert_files_conservation([first + second], *outputs(cfg))
+    watcher(cfg).run(once=True)  # nothing is taken twice
+    assert_files_conservation([first + second], *outputs(cfg))
+
+
+def test_a_name_that_cannot_be_claimed_is_left_and_logged_once(tmp_path: Path, monkeypatch):
+    cfg = config(tmp_path)
+    drop(cfg, "stuck.837", demo_variant("S"))
+    good = drop(cfg, "good.837", demo_variant("G"))
+    real_rename = os.rename
+
+    def sticky(src, dst, *args, **kwargs):  # a sticky inbox: another user's file stays put
+        if Path(src).name == "stuck.837":
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(src))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(watch_module.os, "rename", sticky)
+    with structlog.testing.capture_logs() as events:
+        done = watcher(cfg).run(once=True)
+    assert [e["file"] for e in done] == ["good.837"]
+    skipped = [e for e in events if e["event"] == "watch.skipped"]
+    assert len(skipped) == 1 and "cannot be claimed" in skipped[0]["reason"]
+    assert (cfg.inbox / "stuck.837").exists() and not list(cfg.jobs_dir.iterdir())
+    assert_files_conservation([good], *outputs(cfg))
+
+
+def test_a_control_state_corrupted_mid_run_stops_the_watcher(tmp_path: Path):
+    cfg = config(tmp_path)
+    data = drop(cfg, "a.837", demo_variant("A"))
+    the_watcher = watcher(cfg)
+    the_watcher.prepare()
+    assert cfg.control_state is not None
+    cfg.control_state.write_text("{corrupt")
+    with pytest.raises(watch_module.WatchFatal, match="control-number state"):
+        the_watcher.run(once=True)
+    assert not list(cfg.quarantine.iterdir())  # not "internal error" for every good file
+    assert len(list(cfg.claimed_dir.iterdir())) == 1  # kept, and taken again once repaired
+    cfg.control_state.unlink()
+    watcher(cfg).run(once=True)
+    assert_files_conservation([data], *outputs(cfg))
+
+
+def test_an_old_work_area_inside_the_inbox_stops_start_up(tmp_path: Path):
+    """Its control numbers and claimed files sat where a partner could write: not trusted, not
+    silently abandoned either (a fresh counter would reuse ISA13 numbers)."""
+    cfg = config(tmp_path)
+    (cfg.inbox / ".edi-gate" / "claimed").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="earlier edi-gate"):
+        watcher(cfg).prepare()
