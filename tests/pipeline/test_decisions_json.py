@@ -154,7 +154,7 @@ def test_awkward_text_escapes_like_json(text: str) -> None:
 def test_the_ruleset_field_is_a_deliberate_change(inputs) -> None:
     """Issue 13 item 10 added "ruleset" (second after "decision") to every decision: the id of
     the ruleset that judged the claim, or null. Readers of the old schema see one more key."""
-    paths, roster = inputs
+    paths, _, roster = inputs
     engine = Engine.load(None, roster)
     claim = next(claims_of(paths[0]))
     decision = decide(claim, engine.evaluate(claim), "claim")
