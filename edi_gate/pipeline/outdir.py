@@ -23,7 +23,9 @@ def claim_output_dir(out: Path, *, force: bool, owned: Iterable[str] = REPLAY_OU
     if out.exists() and not out.is_dir():
         raise ConfigError("exists and is not a directory", path=str(out))
     try:
-        entries = sorted(p.name for p in out.iterdir()) if out.exists() else []
+        entries = (
+            sorted(p.name for p in out.iterdir() if not _leftover(p.name)) if out.exists() else []
+        )
     except OSError as error:
         raise ConfigError(f"cannot list: {error.strerror or error}", path=str(out)) from None
     if not entries:
@@ -44,3 +46,9 @@ def claim_output_dir(out: Path, *, force: bool, owned: Iterable[str] = REPLAY_OU
             raise ConfigError(
                 f"cannot remove an earlier run's {name}: {error.strerror or error}", path=str(out)
             ) from None
+
+
+def _leftover(name: str) -> bool:
+    """A spool or temporary file a killed replay left: removed by the next run, not a reason
+    to refuse the directory."""
+    return name.startswith(".replay-") or (name.startswith(".") and name.endswith(".tmp"))

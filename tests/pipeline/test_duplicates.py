@@ -336,7 +336,8 @@ def test_watch_with_corrupt_state_stops_at_start(tmp_path: Path, kind: str) -> N
 def test_watch_continues_after_a_work_areas_older_control_numbers(tmp_path: Path) -> None:
     (tmp_path / "w" / "inbox").mkdir(parents=True)
     (tmp_path / "w" / "inbox" / "demo.837").write_bytes(DEMO.read_bytes())
-    (tmp_path / "work").mkdir()
+    (tmp_path / "work").mkdir(mode=0o700)
+    os.chmod(tmp_path / "work", 0o700)
     legacy = {"interchange": 41, "group": 41, "transaction": 41}
     (tmp_path / "work" / "control-numbers.json").write_text(json.dumps(legacy))
     watcher = watch_once(tmp_path / "w", "work", state=tmp_path / "state")

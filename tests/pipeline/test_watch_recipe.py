@@ -157,6 +157,7 @@ def test_least_privilege_recipe_two_accounts(tmp_path: Path):
             "--archive", str(state / "archive"), "--quarantine", str(state / "quarantine"),
             "--acks", str(chroot / "outbox"), "--outbox-mode", "0640", "--outbox-group", group,
             "--settle", "0.5", "--interval", "0.1", "--log-format", "json",
+            "--state-dir", str(state / "work" / "state"),
         ]  # fmt: skip
         process = subprocess.Popen(
             watch,
@@ -246,7 +247,7 @@ def test_unwritable_directories_stop_start_up_as_an_unprivileged_user():
             python, "-m", "edi_gate.cli", "watch", str(dirs["inbox"]), "--work", str(work),
             *[arg for name in ("out", "acks", "archive", "quarantine")
               for arg in (f"--{name}", str(dirs[name]))],
-            "--once", "--log-format", "json",
+            "--once", "--log-format", "json", "--state-dir", str(work / "state"),
         ]  # fmt: skip
         for name in ("archive", "out", "inbox"):
             os.chmod(dirs[name], 0o500)

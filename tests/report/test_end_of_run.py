@@ -107,7 +107,7 @@ def watch_args(root: Path) -> list[str]:
         str(root / "inbox"),
         *("--out", str(root / "out"), "--acks", str(root / "acks")),
         *("--archive", str(root / "archive"), "--quarantine", str(root / "quarantine")),
-        *("--once", "--settle", "0"),
+        *("--once", "--settle", "0", "--create-dirs"),
     ]
 
 
