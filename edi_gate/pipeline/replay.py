@@ -336,6 +336,10 @@ class _PairEngine:
         self.b_decisions[claim.ordinal] = decide(claim, self.b.evaluate(claim), self.scope)
         return self.a.evaluate(claim)
 
+    def line_taxonomies(self, claim: Claim):
+        """Ruleset A's taxonomy resolutions for the decisions (edi_gate.rules.engine)."""
+        return self.a.line_taxonomies(claim)  # type: ignore[attr-defined]
+
 
 def _rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
     """Ruleset B's record for a claim, from ruleset A's record and B's decision."""
