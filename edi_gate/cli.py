@@ -18,6 +18,7 @@ from typing import BinaryIO
 import click
 
 from edi_gate import logs
+from edi_gate.commands.directory import directory_group, directory_option
 from edi_gate.errors import ConfigError, X12Error
 
 EXIT_CONFIG = 2
@@ -135,6 +136,7 @@ def main() -> None:
 )
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def filter_command(
@@ -300,6 +302,7 @@ class _DecisionTable:
 )
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def check_command(
@@ -366,6 +369,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 )
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def watch_command(
@@ -449,6 +453,7 @@ def watch_command(
 )
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def replay_command(
@@ -519,6 +524,8 @@ def replay_command(
     if not data["files_read"]:
         _fail(EXIT_DATA if sources else EXIT_CONFIG, "no input file could be read")
 
+
+main.add_command(directory_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
