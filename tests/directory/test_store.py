@@ -202,3 +202,29 @@ class TestLookups:
 
     def test_default_path_follows_xdg_state_home(self, tmp_path):
         assert store.default_path() == tmp_path / "state" / "edi-gate" / "directory.sqlite"
+
+
+def test_the_progress_bar_follows_the_bytes_read(tmp_path, monkeypatch):
+    import contextlib
+
+    import click
+
+    src = tmp_path / "npidata.csv"
+    write(src, synthetic(10_000, seed=2))
+    seen: dict[str, int] = {"length": 0, "done": 0, "updates": 0}
+
+    class Bar:
+        def update(self, n: int) -> None:
+            seen["done"] += n
+            seen["updates"] += 1
+
+    @contextlib.contextmanager
+    def progressbar(length: int, label: str, file):
+        seen["length"] = length
+        yield Bar()
+
+    monkeypatch.setattr(click, "progressbar", progressbar)
+    result = store.import_nppes(tmp_path / "d.sqlite", src, progress=True)
+    assert result.npis > 9_000
+    assert seen["length"] == seen["done"] == src.stat().st_size
+    assert seen["updates"] > 1
