@@ -12,7 +12,8 @@ from bench.run import main
 
 def test_directory_rows_beside_the_roster_row(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("EDI_GATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("EDI_GATE_DIRECTORY", "")
+    monkeypatch.delenv("EDI_GATE_DIRECTORY")
     out, data = tmp_path / "out", tmp_path / "data"
     status = main(
         ["--sizes", "300", "--tools", "filter,directory", "--directory-providers", "3000",

@@ -18,7 +18,9 @@ ROSTER_HEADER = "npi,taxonomy,credential,effective,expires\n"
 def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reads or writes the user's real state directory, or inherits --directory."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("EDI_GATE_DIRECTORY", raising=False)
+    # set first, so monkeypatch records the variable and removes what --directory sets in-process
+    monkeypatch.setenv("EDI_GATE_DIRECTORY", "")
+    monkeypatch.delenv("EDI_GATE_DIRECTORY")
     yield
 
 
