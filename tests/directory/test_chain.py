@@ -207,3 +207,20 @@ def test_a_bare_roster_still_works_as_the_directory(ruleset):
     c = claim(line("73030"), rendering=provider(""))
     ctx = ClaimContext(c, ruleset, roster, frozenset({"11"}), DOS)
     assert ctx.taxonomy(c.lines[0]) == (ORTHO, "roster")
+
+
+def test_the_state_directorys_file_is_used_when_none_is_named(tmp_path, monkeypatch, build):
+    from edi_gate.directory import store
+    from edi_gate.rules.engine import directory_path
+
+    assert directory_path() is None  # nothing imported yet: the example roster, as before
+    db = build(nppes=[NppesProvider(RENDERING_NPI, "1", [ORTHO])])
+    default = store.default_path()
+    default.parent.mkdir(parents=True)
+    default.write_bytes(db.read_bytes())
+    assert directory_path() == default
+    engine = Engine.load(RULESET)
+    c = claim(line("73030"), rendering=provider(""))
+    assert run(engine, c) == [] and source_of(engine, c) == [((ORTHO,), "nppes")]
+    monkeypatch.setenv("EDI_GATE_DIRECTORY", str(db))  # what --directory sets
+    assert directory_path() == db
