@@ -39,7 +39,7 @@ from edi_gate.pipeline.replay import DEFAULT_SPLIT_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-TOOLS = ("filter", "interpreted", "pyx12", "floor", "replay")
+TOOLS = ("filter", "interpreted", "pyx12", "floor", "replay", "directory")
 # The hot path is compiled with mypyc (setup.py); "interpreted" runs the same sources without
 # the extensions, to show what compiling buys (slow: by default on files up to this size only).
 DEFAULT_INTERPRETED_MAX_CLAIMS = 100_000
@@ -50,6 +50,7 @@ TARGET_VS_FLOOR = 0.25  # edi-gate MB/s >= 0.25x floor MB/s
 TARGET_RSS_MB = 64.0  # peak RSS below this at every size
 TARGET_RSS_FLAT_MB = 8.0  # ...and growing by at most max(8 MB, 25%) from smallest to largest
 TARGET_REPLAY_SPEEDUP = 1.8  # replay --workers 2 vs --workers 1
+TARGET_DIRECTORY_COST = 0.05  # filter with the SQLite directory vs the CSV roster: <= 5% slower
 # Below this size interpreter start-up (imports) dominates both runs: the floor ratio is shown
 # but not judged.
 MIN_MB_FOR_FLOOR_TARGET = 10.0
@@ -445,6 +446,17 @@ def targets(rows: list[Row]) -> list[dict[str, object]]:
                             "result": "info (one work unit: nothing to share)"})  # fmt: skip
             else:
                 add(name, round(sp, 2), sp >= TARGET_REPLAY_SPEEDUP)
+    for n in sizes:
+        roster_row = _by(rows, "edi-gate filter", n)
+        directory_row = _by(rows, "edi-gate filter (directory)", n)
+        if roster_row and directory_row and roster_row.seconds and directory_row.seconds:
+            cost = directory_row.seconds / roster_row.seconds - 1
+            limit = TARGET_DIRECTORY_COST
+            add(f"filter {n}: SQLite directory costs <= {limit:.0%} over CSV roster",
+                f"{cost:+.1%}", cost <= limit)  # fmt: skip
+            rss = directory_row.peak_rss_mb or 0
+            add(f"filter {n} (directory): peak RSS < {TARGET_RSS_MB:g} MB", _round(rss),
+                rss < TARGET_RSS_MB)  # fmt: skip
     if not any(r.tool.startswith("edi-gate replay") and r.ok for r in rows):
         add("replay targets", None, None)
     return out
@@ -503,6 +515,35 @@ def render_markdown(rows: list[Row], tgts: list[dict[str, object]], env: dict[st
     return "\n".join(md) + "\n"
 
 
+def run_directory_import(
+    exe: Path, data_dir: Path, work: Path, roster: Path, providers: int, seed: int, timeout: float
+) -> tuple[Path | None, Row]:
+    """Import the roster and a generated NPPES file of ``providers`` NPIs into a fresh directory
+    (bench.directory); the row is the NPPES import, measured."""
+    from bench.directory import lookup_costs, nppes_file
+
+    src = nppes_file(data_dir, providers, seed, roster)
+    db = work / "directory.sqlite"
+    for stale in work.glob("directory.sqlite*"):
+        stale.unlink()
+    work.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(exe), "directory", "import", str(roster), "--directory", str(db)],
+                   check=True, capture_output=True, timeout=timeout)  # fmt: skip
+    m = measure([str(exe), "directory", "import", "--nppes", str(src), "--directory", str(db)],
+                timeout)  # fmt: skip
+    row = Row("directory import nppes", providers, src.stat().st_size, m.seconds, m.peak_rss_mb)
+    row.exit_status = m.exit_status
+    row.ok = m.exit_status == 0 and not m.timed_out
+    if not row.ok:
+        row.note = f"timed out after {timeout:.0f} s" if m.timed_out else _tail(m.stderr)
+        return None, row
+    row.extra.update(lookup_costs(db))
+    row.extra["db_mb"] = round(db.stat().st_size / 1e6, 1)
+    row.note = (f"{providers:,} NPIs; lookup {row.extra['lookup_miss_us']} us miss, "
+                f"{row.extra['lookup_hit_us']} us hit")  # fmt: skip
+    return db, row
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -539,6 +580,12 @@ def main(argv: list[str] | None = None) -> int:
         help="do not pass the generated provider roster (claims without PRV then get rejected)",
     )
     ap.add_argument("--keep-outputs", action="store_true", help="keep edi-gate outputs in OUT/work")
+    ap.add_argument(
+        "--directory-providers",
+        type=int,
+        default=1_000_000,
+        help="NPIs in the generated NPPES file the directory rows import (tool 'directory')",
+    )
     args = ap.parse_args(argv)
 
     gate_args = shlex.split(args.edi_gate_args)
@@ -569,6 +616,19 @@ def main(argv: list[str] | None = None) -> int:
                 run_filter(INTERPRETED_CLI, demo, 0, Path(warm), args.timeout, gate_args, cwd=tree)
     rows: list[Row] = []
     generated: dict[str, object] = {}
+    directory_db: Path | None = None
+    if "directory" in tools and not skip_filter and exe is not None:
+        from bench.directory import directory_args
+
+        print(f"== directory: {args.directory_providers:,} NPPES NPIs", file=sys.stderr)
+        directory_db, imported = run_directory_import(
+            exe, args.data, args.out / "directory", roster_file(args.data, args.seed),
+            args.directory_providers, args.seed, args.timeout,
+        )  # fmt: skip
+        rows.append(imported)
+        print(f"   import {_fmt(imported.seconds, '.1f')} s  "
+              f"{_fmt(imported.peak_rss_mb, '.1f')} MB  {imported.note}",
+              file=sys.stderr)  # fmt: skip
     for n in sizes:
         src, gen = data_file(args.data, n, args.seed)
         if gen:
@@ -602,6 +662,10 @@ def main(argv: list[str] | None = None) -> int:
                         cwd=tree,
                     )
                 )
+        if directory_db is not None:
+            with_directory = directory_args(gate_args, directory_db)
+            rows.append(best_of(rep, run_filter, exe, src, n, work, args.timeout, with_directory,
+                                label="edi-gate filter (directory)"))  # fmt: skip
         if "pyx12" in tools:
             if n > args.pyx12_max_claims:
                 rate = max((r.claims_per_s or 0 for r in rows if r.tool == "pyx12 x12valid"),
@@ -621,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(
                         best_of(rep, run_replay, exe, src, n, work, w, args.timeout, gate_args)
                     )
-        for r in rows[-6:]:
+        for r in rows[-7:]:
             if r.claims == n and not r.skipped:
                 print(f"   {r.tool:<22} {_fmt(r.seconds, '.2f'):>8} s  "
                       f"{_fmt(r.peak_rss_mb, '.1f'):>7} MB  {'ok' if r.ok else 'FAILED'} "

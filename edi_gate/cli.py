@@ -23,6 +23,7 @@ from typing import BinaryIO
 import click
 
 from edi_gate import logs
+from edi_gate.commands.directory import directory_group, directory_option
 from edi_gate.errors import ConfigError, X12Error
 
 EXIT_CONFIG = 2
@@ -233,6 +234,7 @@ def main() -> None:
 @require_ruleset_option
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def filter_command(
@@ -475,6 +477,7 @@ class _DecisionTable:
 @require_ruleset_option
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def check_command(
@@ -576,6 +579,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @require_ruleset_option
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def watch_command(
@@ -771,6 +775,7 @@ def _watch_once_end(
 )
 @ruleset_option
 @roster_option
+@directory_option
 @scope_option
 @log_option
 def replay_command(
@@ -906,6 +911,8 @@ def _replay_totals(data: dict, engine, seconds: float, sizes: list[int]):
         ],
     )
 
+
+main.add_command(directory_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO, Final, Protocol
 
+from edi_gate.directory.lookup import Resolution
 from edi_gate.logs import get_logger
 from edi_gate.memo import Memo
 from edi_gate.pipeline.accounting import NO_RULESET, no_ruleset_finding, passthrough_reason
@@ -181,11 +182,18 @@ _UNITS: Final = Memo(_units_json)
 _ISO_DATES: Final = Memo(_date_json)
 
 
-def decision_json(claim: Claim, decision: Decision, ruleset: str | None = None) -> str:
+def decision_json(
+    claim: Claim,
+    decision: Decision,
+    ruleset: str | None = None,
+    taxonomies: list[Resolution] | None = None,
+) -> str:
     """The --decisions JSON object for one claim, one line (no patient names or member ids).
 
     ``ruleset``: the id of the ruleset that judged the claim, None (``null``) when none was in
-    force and no rule looked at it.
+    force and no rule looked at it. ``taxonomies``: each line's taxonomies and their source as
+    the rules resolved them (``Engine.line_taxonomies``); without them, a line shows its own
+    loop's PRV.
 
     Written out field by field rather than through a dict and ``json.dumps``: this runs for
     every claim, and the keys are constants. The tests check it against ``json.dumps`` of the
@@ -209,6 +217,13 @@ def decision_json(claim: Claim, decision: Decision, ruleset: str | None = None) 
     for index, line in enumerate(claim.lines):
         rendering = line.rendering
         rejected = not decision.accepted or line.number in rejected_lines
+        if taxonomies is not None:
+            found = taxonomies[index]
+            codes, source = found.codes, found.source
+        elif rendering.taxonomy:
+            codes, source = (rendering.taxonomy.upper(),), rendering.loop + " PRV"
+        else:
+            codes, source = (), ""
         parts.append(
             f'{"," if index else ""}{{"line":{line.number}'
             f',"procedure":{_json_text(line.procedure)}'
@@ -218,7 +233,9 @@ def decision_json(claim: Claim, decision: Decision, ruleset: str | None = None) 
             f',"place_of_service":{_json_text(line.place_of_service)}'
             f',"rendering_npi":{_json_text(rendering.npi)}'
             f',"rendering_loop":{_json_text(rendering.loop)}'
-            f',"taxonomy":{_json_text(rendering.taxonomy)}'
+            f',"taxonomy":{_json_text(codes[0] if codes else "")}'
+            f',"taxonomies":[{",".join([_json_text(c) for c in codes])}]'
+            f',"taxonomy_source":{_json_text(source)}'
             f',"decision":"{"rejected" if rejected else "accepted"}"}}'
         )
     parts.append('],"findings":[')
@@ -525,6 +542,10 @@ class FilterRun:
         )
         writer = FilteredWriter(self.out) if self.out is not None else None
         evaluate, scope, acks, ack999 = self.engine.evaluate, self.scope, self.acks, self.ack999
+        # each line's taxonomies and their source, for the decisions (engines that resolve them)
+        line_taxonomies: Callable[[Claim], list[Resolution]] | None = getattr(
+            self.engine, "line_taxonomies", None
+        )
         spool: _DecisionSpool | None = None
         tally = _Tally()
         start: TransactionStart | None = None
@@ -561,7 +582,8 @@ class FilterRun:
                 if acks is not None:
                     acks.add(event, decision)
                 if spool is not None:
-                    spool.add(decision_json(event, decision, ruleset))
+                    taxonomies = line_taxonomies(event) if line_taxonomies is not None else None
+                    spool.add(decision_json(event, decision, ruleset, taxonomies))
                 tally.add(decision, ruleset)
                 if self.on_claim is not None:
                     self.on_claim(event, decision)

@@ -396,6 +396,10 @@ class _PairEngine:
         ruleset_of = getattr(self.a, "ruleset_id", None)
         return ruleset_of(claim) if ruleset_of is not None else None
 
+    def line_taxonomies(self, claim: Claim):
+        """Ruleset A's taxonomy resolutions for the decisions (edi_gate.rules.engine)."""
+        return self.a.line_taxonomies(claim)  # type: ignore[attr-defined]
+
 
 def _rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
     """Ruleset B's record for a claim, from ruleset A's record and B's decision."""

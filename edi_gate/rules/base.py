@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     from edi_gate.x12.model import ServiceLine
 
 MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
-FAMILY_MODULES: Final = ("privilege", "guidance", "bundling", "addons", "modifiers", "codes")
+FAMILY_MODULES: Final = (
+    "privilege",
+    "guidance",
+    "bundling",
+    "addons",
+    "modifiers",
+    "codes",
+    "provider",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from types import EllipsisType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from edi_gate.directory.lookup import NOT_FOUND, Period, ProviderDirectory, Resolution
+from edi_gate.rules.roster import Roster
 
 if TYPE_CHECKING:
-    from edi_gate.rules.roster import Roster
     from edi_gate.rules.ruleset import Certification, Ruleset
-    from edi_gate.x12.model import Claim, Provider, ServiceLine
+    from edi_gate.x12.model import Claim, ServiceLine
+
+# NUCC group taxonomies that name no specialty (193200000X multi-specialty group, 193400000X
+# single specialty group): a billing PRV*BI with one of them says nothing about who rendered.
+NO_SPECIALTY: Final = frozenset({"193200000X", "193400000X"})
+
+# Where a line's taxonomy came from (the decisions' ``taxonomy_source``).
+SOURCE_2420A: Final = "2420A PRV"
+SOURCE_2310B: Final = "2310B PRV"
+SOURCE_2000A: Final = "2000A PRV"
 
 
 class ClaimContext:
@@ -22,7 +33,7 @@ class ClaimContext:
     __slots__ = (
         "claim",
         "ruleset",
-        "roster",
+        "directory",
         "office_pos",
         "dos",
         "_by_date",
@@ -35,19 +46,22 @@ class ClaimContext:
         self,
         claim: Claim,
         ruleset: Ruleset,
-        roster: Roster | None,
+        directory: ProviderDirectory | Roster | None,
         office_pos: frozenset[str],
         dos: date | None | EllipsisType = ...,
     ) -> None:
-        """``dos``: the claim's date of service (earliest line date) when the caller has it."""
+        """``dos``: the claim's date of service (earliest line date) when the caller has it.
+        ``directory``: the provider directory (a bare roster is wrapped: tests, tools)."""
         self.claim = claim
         self.ruleset = ruleset
-        self.roster = roster
+        self.directory: ProviderDirectory | None = (
+            ProviderDirectory([directory]) if isinstance(directory, Roster) else directory
+        )
         self.office_pos = office_pos
         self.dos: date | None = claim.service_dates[0] if dos is ... else dos
         self._by_date: dict[date | None, list[ServiceLine]] | None = None
         self._codes_by_date: dict[date | None, set[str]] = {}
-        self._tax: dict[int, tuple[str, str]] = {}
+        self._tax: dict[int, Resolution] = {}
         self.memo: dict[object, object] = {}  # per-claim results shared by a family's rules
 
     @property
@@ -93,12 +107,16 @@ class ClaimContext:
         """82 when a rendering loop supplied the line's provider, 85 when it is the billing one."""
         return "85" if line.rendering.loop == "2000A" else "82"
 
-    def taxonomy(self, line: ServiceLine) -> tuple[str, str]:
-        """(taxonomy, where it came from) for the line's rendering provider, '' when unknown.
+    def taxonomies(self, line: ServiceLine) -> Resolution:
+        """Every taxonomy the line's rendering provider holds on its date, and where they came
+        from (``codes`` empty when unknown). Resolved once per line, in the payer's order:
 
-        Order: the PRV of the loop that supplied the rendering provider; the roster for that NPI
-        on the date of service; the PRV of a higher loop of the chain (2310B, then 2000A) that
-        names the same NPI. A higher loop naming another NPI describes someone else and is not used.
+        1. the PRV of the loop that named the renderer (2420A, 2310B, or 2000A when the billing
+           provider renders), or of the 2310B when it names the same NPI as the 2420A;
+        2. the provider directory (roster, then NPPES) for the rendering NPI on the date: every
+           taxonomy in force counts;
+        3. the billing provider's PRV*BI, unless it names no specialty (group codes
+           193200000X/193400000X): a group or imaging center billing for its provider.
         """
         hit = self._tax.get(line.number)
         if hit is None:
@@ -106,30 +124,42 @@ class ClaimContext:
             self._tax[line.number] = hit
         return hit
 
-    def _resolve(self, line: ServiceLine) -> tuple[str, str]:
+    def taxonomy(self, line: ServiceLine) -> tuple[str, str]:
+        """(first taxonomy, its source) for the line, ('', '') when unknown: the primary or most
+        recent one, for rules and messages that name a single specialty."""
+        hit = self.taxonomies(line)
+        return (hit.codes[0], hit.source) if hit.codes else ("", "")
+
+    def _resolve(self, line: ServiceLine) -> Resolution:
         prov = line.rendering
-        if prov.taxonomy:
-            return prov.taxonomy.upper(), f"PRV in {prov.loop}"
-        if self.roster is not None and prov.npi:
-            tax = self.roster.taxonomy(prov.npi, self.line_date(line))
-            if tax:
-                return tax, "roster"
-        chain: list[Provider] = []
-        if prov.loop == "2420A" and self.claim.rendering is not None:
-            chain.append(self.claim.rendering)
-        if prov.loop != "2000A":
-            chain.append(self.claim.billing)
-        for other in chain:
-            if other.taxonomy and other.npi and other.npi == prov.npi:
-                return other.taxonomy.upper(), f"PRV in {other.loop}"
-        return "", ""
+        own = prov.taxonomy.upper()
+        if own and own not in NO_SPECIALTY:
+            return Resolution((own,), _PRV_SOURCES.get(prov.loop, prov.loop + " PRV"))
+        claim_rendering = self.claim.rendering
+        if (
+            prov.loop == "2420A"
+            and claim_rendering is not None
+            and claim_rendering.taxonomy
+            and claim_rendering.npi == prov.npi
+        ):
+            return Resolution((claim_rendering.taxonomy.upper(),), SOURCE_2310B)
+        directory = self.directory
+        if directory is not None and prov.npi:
+            hit = directory.taxonomies(prov.npi, self.line_date(line))
+            if hit.codes:
+                return hit
+        billing = self.claim.billing.taxonomy.upper()
+        if billing and billing not in NO_SPECIALTY:
+            return Resolution((billing,), SOURCE_2000A)
+        return NOT_FOUND
 
     def billing_taxonomy(self, line: ServiceLine) -> str:
         billing = self.claim.billing
         if billing.taxonomy:
             return billing.taxonomy.upper()
-        if self.roster is not None and billing.npi:
-            return self.roster.taxonomy(billing.npi, self.line_date(line))
+        if self.directory is not None and billing.npi:
+            codes = self.directory.taxonomies(billing.npi, self.line_date(line)).codes
+            return codes[0] if codes else ""
         return ""
 
     def is_outpatient(self, line: ServiceLine) -> bool:
@@ -172,10 +202,19 @@ class ClaimContext:
 
     def has_credential(self, npi: str, credentials: tuple[str, ...], line: ServiceLine) -> str:
         """The first of ``credentials`` the NPI holds on the line's date, '' when none."""
-        if self.roster is None or not npi:
+        if self.directory is None or not npi:
             return ""
         on = self.line_date(line)
         for cred in credentials:
-            if self.roster.has_credential(npi, cred, on):
+            if self.directory.has_credential(npi, cred.upper(), on):
                 return cred
         return ""
+
+    def deactivation(self, npi: str, line: ServiceLine) -> tuple[Period, str] | None:
+        """(deactivation period, source) when the NPI was deactivated on the line's date."""
+        if self.directory is None or not npi:
+            return None
+        return self.directory.deactivation(npi, self.line_date(line))
+
+
+_PRV_SOURCES: Final = {"2420A": SOURCE_2420A, "2310B": SOURCE_2310B, "2000A": SOURCE_2000A}

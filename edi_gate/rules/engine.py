@@ -10,6 +10,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from edi_gate.directory.lookup import ProviderDirectory, Resolution, Source
 from edi_gate.errors import ConfigError
 from edi_gate.resources import default_rulesets, example_conf
 from edi_gate.rules.base import Rule
@@ -21,6 +22,7 @@ from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
 from edi_gate.x12.model import Claim
 
 ENV_RULESETS = "EDI_GATE_RULESETS"
+ENV_DIRECTORY = "EDI_GATE_DIRECTORY"  # set by --directory, so replay's workers see it too
 SCOPES = ("claim", "line")
 
 
@@ -33,6 +35,20 @@ def default_rulesets_dir() -> Path:
 def default_roster() -> Path:
     """The example roster shipped in the package (edi_gate/data/conf/roster.csv)."""
     return example_conf("roster.csv")
+
+
+def directory_path(explicit: Path | None = None) -> Path | None:
+    """The SQLite provider directory to use: ``explicit``, else EDI_GATE_DIRECTORY (what
+    --directory sets), else the default file in the state directory when it exists."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(ENV_DIRECTORY)
+    if env:
+        return Path(env)
+    from edi_gate.directory.store import default_path
+
+    path = default_path()
+    return path if path.is_file() else None
 
 
 def ruleset_files(path: Path) -> list[Path]:
@@ -48,12 +64,15 @@ def ruleset_files(path: Path) -> list[Path]:
 
 
 class Engine:
-    """Rulesets (by date) plus a roster; ``evaluate`` returns the findings for one claim."""
+    """Rulesets (by date) plus the provider directory; ``evaluate`` returns one claim's findings.
+
+    ``roster``: the provider directory, or a roster alone (wrapped in one), or None.
+    """
 
     def __init__(
         self,
         rulesets: list[Ruleset],
-        roster: Roster | None,
+        roster: Roster | ProviderDirectory | None,
         office_pos: frozenset[str] | None = None,
         *,
         pinned: bool = False,
@@ -68,7 +87,11 @@ class Engine:
         if dup:
             raise ConfigError(f"ruleset id {dup!r} is defined twice")
         self.rulesets = sorted(rulesets, key=lambda r: r.effective_from or date.min)
-        self.roster = roster
+        self.roster = roster if isinstance(roster, Roster) else None
+        self.directory: ProviderDirectory | None = (
+            ProviderDirectory([roster]) if isinstance(roster, Roster) else roster
+        )
+        self._last: ClaimContext | None = None  # the last claim evaluated, for its taxonomies
         self.office_pos_override = office_pos
         # one ruleset named explicitly (`--ruleset FILE`) applies to every claim, whatever its date
         self.pinned = pinned and len(self.rulesets) == 1
@@ -83,8 +106,14 @@ class Engine:
         roster: Path | None = None,
         *,
         office_pos: frozenset[str] | None = None,
+        directory: Path | None = None,
     ) -> Engine:
-        """Load rulesets and the roster (default conf/roster.csv when present).
+        """Load rulesets and the provider directory.
+
+        The directory asks, in order: the roster CSV (``roster``), then the SQLite directory
+        (``directory``, else EDI_GATE_DIRECTORY, which --directory sets, else the state
+        directory's file when it exists: its roster, then NPPES). With neither a roster nor a
+        directory, the example roster shipped in the package is used.
 
         ``ruleset`` None: every *.toml of rulesets/ (or EDI_GATE_RULESETS), chosen per claim by
         date of service. A file: that ruleset only, applied to every claim (pinned). A directory:
@@ -92,14 +121,23 @@ class Engine:
         """
         source = Path(ruleset) if ruleset is not None else default_rulesets_dir()
         sets = [load_ruleset(p) for p in ruleset_files(source)]
+        sources: list[Source] = []
         if roster is not None:
-            ros: Roster | None = load_roster(Path(roster))
-        else:
-            path = default_roster()
-            ros = load_roster(path) if path.exists() else None
+            sources.append(load_roster(Path(roster)))
+        db = directory_path(directory)
+        if db is not None:
+            from edi_gate.directory.store import SqliteSource
+
+            store = SqliteSource(db)
+            store.check()
+            sources.append(store)
+        elif roster is None and default_roster().exists():
+            sources.append(load_roster(default_roster()))
         pinned = ruleset is not None and source.is_file()
         office = frozenset(office_pos) if office_pos is not None else None
-        return cls(sets, ros, office, pinned=pinned)
+        if len(sources) == 1 and isinstance(sources[0], Roster):
+            return cls(sets, sources[0], office, pinned=pinned)
+        return cls(sets, ProviderDirectory(sources) if sources else None, office, pinned=pinned)
 
     # -- selection ----------------------------------------------------------------------------
     def ruleset_for(self, on: date | None) -> Ruleset | None:
@@ -149,13 +187,24 @@ class Engine:
         if plan is None:
             return []
         rs, office, rules = plan
-        ctx = ClaimContext(claim, rs, self.roster, office, claim.service_dates[0])
+        ctx = ClaimContext(claim, rs, self.directory, office, claim.service_dates[0])
+        self._last = ctx
         findings: list[Finding] = []
         for rule in rules:
             findings.extend(rule.check(ctx))
         if len(findings) > 1:
             findings.sort(key=_finding_order)
         return findings
+
+    def line_taxonomies(self, claim: Claim) -> list[Resolution]:
+        """Each line's taxonomies and their source (the decisions' ``taxonomy_source``), as the
+        rules saw them: the last evaluated claim's resolutions are reused."""
+        ctx = self._last
+        if ctx is None or ctx.claim is not claim:
+            rs = self.ruleset_for(claim.service_dates[0]) or self.current
+            ctx = ClaimContext(claim, rs, self.directory, rs.office_pos, claim.service_dates[0])
+        self._last = None
+        return [ctx.taxonomies(line) for line in claim.lines]
 
     def planned_rules(self, claim: Claim) -> list[str]:
         """Ids of the rules ``evaluate`` calls for this claim: those its codes can trigger."""

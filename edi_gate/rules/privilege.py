@@ -63,13 +63,23 @@ def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
         return (
             None  # "Mammographies may be performed in an office setting, regardless of specialty"
         )
-    tax, _ = ctx.taxonomy(line)
+    taxonomies = ctx.taxonomies(line).codes
     prov = line.rendering
-    if not tax:
+    if not taxonomies:
         return Verdict("PRIV001", _no_taxonomy(ctx, line))
-    if tax in rs.mobile.taxonomies:
-        return _mobile(ctx, line, tax)
-    return _privileges(ctx, line, tax, prov.npi, "")
+    # every taxonomy in force counts: the line passes when any of them privileges it, and is
+    # refused with the first (primary) taxonomy's reason otherwise
+    first: Verdict | None = None
+    for tax in taxonomies:
+        if tax in rs.mobile.taxonomies:
+            verdict = _mobile(ctx, line, tax)
+        else:
+            verdict = _privileges(ctx, line, tax, prov.npi, "")
+        if verdict is None:
+            return None
+        if first is None:
+            first = verdict
+    return first
 
 
 def _no_taxonomy(ctx: ClaimContext, line: ServiceLine) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from edi_gate.directory.lookup import ROSTER, Listing, Period
 from edi_gate.errors import ConfigError, read_config_text
 from edi_gate.rules.codeset import TAXONOMY_RE
 
@@ -40,12 +41,6 @@ def npi_is_valid(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _in_force(start: date | None, end: date | None, on: date | None) -> bool:
-    if on is None:  # no date of service: only rows without limits can be trusted
-        return start is None and end is None
-    return (start is None or start <= on) and (end is None or on <= end)
-
-
 @dataclass(frozen=True, slots=True)
 class RosterRow:
     npi: str
@@ -57,34 +52,46 @@ class RosterRow:
 
 
 class Roster:
-    """NPI -> dated taxonomy and credential rows; lookups are dict hits plus a few rows per NPI."""
+    """The roster CSV held in memory: a provider-directory source (``edi_gate.directory``).
+
+    Each NPI's rows become one ``Listing`` of the ``roster`` source, so the engine asks the CSV
+    roster and the SQLite directory the same way. Every taxonomy in force on a date counts.
+    """
 
     def __init__(self, rows: list[RosterRow] | None = None, path: str | None = None) -> None:
         self.path = path
-        self._rows: dict[str, list[RosterRow]] = {}
-        for row in rows or []:
-            self._rows.setdefault(row.npi, []).append(row)
-        # most recent first, so the latest taxonomy wins when rows overlap
-        for rows_ in self._rows.values():
-            rows_.sort(key=lambda r: r.effective or date.min, reverse=True)
+        self.rows: list[RosterRow] = list(rows or [])
+        by_npi: dict[str, list[RosterRow]] = {}
+        for row in self.rows:
+            by_npi.setdefault(row.npi, []).append(row)
+        self._listings: dict[str, list[Listing]] = {
+            npi: [listing_of(npi, rows_)] for npi, rows_ in by_npi.items()
+        }
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._rows.values())
+        return len(self.rows)
+
+    # -- the directory source interface --------------------------------------------------------
+    def listings(self, npi: str) -> list[Listing]:
+        return self._listings.get(npi, [])
+
+    def changed(self) -> bool:
+        return False  # read once, never re-imported behind the engine's back
+
+    # -- direct questions (tests, lint) --------------------------------------------------------
+    def taxonomies(self, npi: str, on_date: date | None) -> tuple[str, ...]:
+        """Every taxonomy in force for ``npi`` on ``on_date``, most recent first."""
+        found = self._listings.get(npi)
+        return found[0].taxonomies_on(on_date) if found else ()
 
     def taxonomy(self, npi: str, on_date: date | None) -> str:
-        """The taxonomy in force for ``npi`` on ``on_date``, '' when none."""
-        for row in self._rows.get(npi, ()):
-            if row.taxonomy and _in_force(row.effective, row.expires, on_date):
-                return row.taxonomy
-        return ""
+        """The most recent taxonomy in force for ``npi`` on ``on_date``, '' when none."""
+        codes = self.taxonomies(npi, on_date)
+        return codes[0] if codes else ""
 
     def has_credential(self, npi: str, credential: str, on_date: date | None) -> bool:
         """True when a row grants ``credential`` in force on the date (not retroactive)."""
-        credential = credential.upper()
-        return any(
-            row.credential == credential and _in_force(row.effective, row.expires, on_date)
-            for row in self._rows.get(npi, ())
-        )
+        return credential.upper() in self.credentials(npi, on_date)
 
     def credential_periods(
         self, npi: str, credential: str
@@ -102,11 +109,17 @@ class Roster:
         )
 
     def credentials(self, npi: str, on_date: date | None) -> frozenset[str]:
-        return frozenset(
-            row.credential
-            for row in self._rows.get(npi, ())
-            if row.credential and _in_force(row.effective, row.expires, on_date)
-        )
+        found = self._listings.get(npi)
+        if not found:
+            return frozenset()
+        return frozenset(p.code for p in found[0].credentials if p.in_force(on_date))
+
+
+def listing_of(npi: str, rows: list[RosterRow]) -> Listing:
+    """One NPI's roster rows as a directory listing."""
+    taxonomies = [Period(r.taxonomy, r.effective, r.expires) for r in rows if r.taxonomy]
+    credentials = [Period(r.credential, r.effective, r.expires) for r in rows if r.credential]
+    return Listing(ROSTER, npi, taxonomies, credentials)
 
 
 def _date(value: str, field: str, path: str, line: int) -> date | None:

@@ -22,8 +22,15 @@ from tests.data.x12 import CASES
 from tests.helpers import CORPUS, provenance
 
 
-def reference_record(claim: Claim, decision, ruleset: str | None = None) -> dict[str, object]:
-    """The decisions schema as the README documents it, built the plain way."""
+def reference_record(
+    claim: Claim, decision, ruleset: str | None = None, taxonomies=None
+) -> dict[str, object]:
+    """The decisions schema as the README documents it, built the plain way.
+
+    Issue 17 added ``taxonomies`` and ``taxonomy_source`` to each line on purpose (and made
+    ``taxonomy`` the first taxonomy the rules used, not only the line's own PRV): see
+    test_lines_record_where_their_taxonomy_came_from.
+    """
 
     def number(value: Decimal) -> int | float:
         return int(value) if value == value.to_integral_value() else float(value)
@@ -53,14 +60,16 @@ def reference_record(claim: Claim, decision, ruleset: str | None = None) -> dict
                 "place_of_service": line.place_of_service,
                 "rendering_npi": line.rendering.npi,
                 "rendering_loop": line.rendering.loop,
-                "taxonomy": line.rendering.taxonomy,
+                "taxonomy": taxonomies[i].codes[0] if taxonomies[i].codes else "",
+                "taxonomies": list(taxonomies[i].codes),
+                "taxonomy_source": taxonomies[i].source,
                 "decision": (
                     "rejected"
                     if not decision.accepted or line.number in decision.rejected_lines
                     else "accepted"
                 ),
             }
-            for line in claim.lines
+            for i, line in enumerate(claim.lines)
         ],
         "findings": [
             {
@@ -120,13 +129,16 @@ def test_every_claim_matches_json_dumps(inputs, scope: str, corpus: bool) -> Non
     engine = Engine.load(None, roster)
     seen = rejected = partial = 0
     rulesets: set[str | None] = set()
+    sources: set[str] = set()
     for path in paths:
         for claim in claims_of(path):
             decision = decide(claim, engine.evaluate(claim), scope)
             ruleset = engine.ruleset_id(claim)
             rulesets.add(ruleset)
-            expected = reference_record(claim, decision, ruleset)
-            line = decision_json(claim, decision, ruleset)
+            taxonomies = engine.line_taxonomies(claim)
+            expected = reference_record(claim, decision, ruleset, taxonomies)
+            line = decision_json(claim, decision, ruleset, taxonomies)
+            sources.update(t.source for t in taxonomies)
             assert line == json.dumps(expected, separators=(",", ":"))
             assert json.loads(line) == expected
             seen += 1
@@ -136,6 +148,35 @@ def test_every_claim_matches_json_dumps(inputs, scope: str, corpus: bool) -> Non
     assert rulesets - {None}, "claims judged by a ruleset (the corpus adds unjudged ones)"
     if scope == "line":
         assert partial > 10, "line scope should have claims with some lines removed"
+    assert {"2420A PRV", "2310B PRV", "2000A PRV", "roster"} <= sources
+
+
+def test_lines_record_where_their_taxonomy_came_from() -> None:
+    """The on-purpose change of issue 17: every line says which taxonomies the rules used and
+    where they came from; without an engine's resolutions a line shows its own PRV."""
+    from edi_gate.directory.lookup import Resolution
+
+    claim = next(iter(_generated_claims()))
+    decision = decide(claim, [], "claim")
+    plain = json.loads(decision_json(claim, decision))
+    for line, record in zip(claim.lines, plain["lines"], strict=True):
+        own = line.rendering.taxonomy
+        assert record["taxonomy"] == own.upper()
+        assert record["taxonomy_source"] == (f"{line.rendering.loop} PRV" if own else "")
+    given = [Resolution(("207RC0000X", "207RE0101X"), "roster") for _ in claim.lines]
+    resolved = json.loads(decision_json(claim, decision, given))
+    for record in resolved["lines"]:
+        assert record["taxonomy"] == "207RC0000X"
+        assert record["taxonomies"] == ["207RC0000X", "207RE0101X"]
+        assert record["taxonomy_source"] == "roster"
+
+
+def _generated_claims():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp) / "g.837", 5, seed=1)
+        yield from claims_of(Path(tmp) / "g.837")
 
 
 @given(st.text())
