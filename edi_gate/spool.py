@@ -1,9 +1,10 @@
 """Output held back until a transaction set's SE proves it sound: in memory, then on disk.
 
-Both the filtered 837 and the decisions of a set wait for its SE. Appending to a list costs a
-few tens of nanoseconds per claim where ``SpooledTemporaryFile.write`` (interpreted Python, with
-its rollover check) cost about a microsecond; past ``limit`` bytes everything moves to a temporary
-file, so memory stays bounded by the limit whatever the size of the set.
+The filtered 837, the decisions and the 277CA's claim records of a set wait for its SE.
+Appending to a list costs a few tens of nanoseconds per claim where
+``SpooledTemporaryFile.write`` (interpreted Python, with its rollover check) cost about a
+microsecond; past ``limit`` bytes everything moves to a temporary file, so memory stays bounded
+by the limit whatever the size of the set.
 """
 
 from __future__ import annotations
@@ -70,3 +71,29 @@ class Spool:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class RecordSpool(Spool):
+    """Records (byte strings) written in order and read back one by one, each behind a 4-byte
+    length: what a writer must hold until a set ends, whatever its content."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.count = 0
+
+    def append(self, record: bytes) -> None:
+        self.write(len(record).to_bytes(4, "big") + record)
+        self.count += 1
+
+    def records(self) -> Iterator[bytes]:
+        buf = b""
+        for block in self.blocks():
+            buf += block
+            pos = 0
+            while pos + 4 <= len(buf):
+                end = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
+                if end > len(buf):
+                    break
+                yield buf[pos + 4 : end]
+                pos = end
+            buf = buf[pos:]

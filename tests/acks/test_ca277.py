@@ -271,10 +271,13 @@ def test_two_billing_providers_get_their_own_2000c(oracle: Oracle) -> None:
     assert providers[1][2:5] == ["1", "SMITH", "JOHN"] and providers[1][8:] == ["XX", "1999999984"]
     hls = tagged(segs, "HL")
     parents = {h[1]: h[2] for h in hls if h[3] == "PT"}
-    first_c, second_c = [h[1] for h in hls if h[3] == "19"]
-    assert list(parents.values()) == [first_c, first_c, second_c, second_c]
-    assert ["QTY", "QA", "2"] in segs  # first provider: P1 and P4
-    assert ["QTY", "QA", "1"] in segs and ["QTY", "QC", "1"] in segs
+    # A provider's claims are grouped while they come together, as an 837's claims do (they
+    # follow their billing HL): claims are spooled in order, never held to be regrouped, so a
+    # provider met again after another (P4) gets a 2000C of its own (it shared P1's before).
+    first_c, second_c, third_c = [h[1] for h in hls if h[3] == "19"]
+    assert list(parents.values()) == [first_c, second_c, second_c, third_c]
+    assert providers[2][2:4] == ["2", "EXAMPLE IMAGING GROUP"]
+    assert segs.count(["QTY", "QA", "1"]) == 3 and ["QTY", "QC", "1"] in segs
 
 
 def test_line_scope_acceptance_balances(oracle: Oracle) -> None:
