@@ -71,7 +71,7 @@ def test_decision_lines_come_back_whole(limit: int) -> None:
     spool.close()
 
 
-@pytest.mark.parametrize("limit", [1 << 20, 100])
+@pytest.mark.parametrize("limit", [64 << 20, 100])
 def test_records_come_back_whole_from_memory_or_disk(limit):
     from edi_gate.spool import RecordSpool
 
