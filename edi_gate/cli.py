@@ -43,6 +43,13 @@ scope_option = click.option(
     show_default=True,
     help="Reject whole claims, or remove only the lines at fault.",
 )
+limits_option = click.option(
+    "--limits",
+    "limits_spec",
+    metavar="FILE|KEY=VALUE,...",
+    help="Bounds on hostile input: a TOML file ([limits]) or e.g. max_loop_bytes=4MiB "
+    "(see README, Limits).",
+)
 log_option = click.option(
     "--log-format",
     type=click.Choice(["auto", "json", "console"]),
@@ -68,6 +75,17 @@ def load_engine(ruleset: Path | None, roster: Path | None):
     # way, so its full passes over a run's claims stop walking them each time (about 5%).
     gc.freeze()
     return engine
+
+
+def _limits(spec: str | None, table: dict | None = None):
+    """The Limits of a run: defaults, a partners file's [limits], then --limits."""
+    from edi_gate.limits import limits_from_table, parse_limits
+
+    try:
+        base = limits_from_table(table, "partners file") if table is not None else None
+        return parse_limits(spec, base) if spec else base
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, f"configuration error: {error}")
 
 
 def _fail(status: int, message: str) -> None:
@@ -136,6 +154,7 @@ def main() -> None:
 @ruleset_option
 @roster_option
 @scope_option
+@limits_option
 @log_option
 def filter_command(
     input_path: str,
@@ -149,11 +168,13 @@ def filter_command(
     scope: str,
     log_format: str,
     reject: str,
+    limits_spec: str | None,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
 
     _setup_logging(log_format)
+    limits = _limits(limits_spec)
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
         output=output, acks=acks, ack999=ack999, decisions=decisions, control_state=control_state
@@ -162,7 +183,14 @@ def filter_command(
     try:
         with _exit_statuses():
             summary = run_filter_file(
-                stream, name, engine, targets, scope=scope, reject=reject, now=datetime.now(UTC)
+                stream,
+                name,
+                engine,
+                targets,
+                scope=scope,
+                reject=reject,
+                now=datetime.now(UTC),
+                limits=limits,
             )
     finally:
         if stream is not sys.stdin.buffer:
@@ -301,6 +329,7 @@ class _DecisionTable:
 @ruleset_option
 @roster_option
 @scope_option
+@limits_option
 @log_option
 def check_command(
     inputs: tuple[str, ...],
@@ -309,11 +338,13 @@ def check_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    limits_spec: str | None,
 ) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.pipeline.filter import FilterRun
 
     _setup_logging(log_format)
+    limits = _limits(limits_spec)
     engine = load_engine(ruleset, roster)
     table = _DecisionTable(output_format)
     failed = False
@@ -322,7 +353,8 @@ def check_command(
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
-            summary = FilterRun(engine, scope=scope, decisions=table).run(stream, name)
+            run = FilterRun(engine, scope=scope, decisions=table, limits=limits)
+            summary = run.run(stream, name)
             logs.get_logger().info("check.summary", **summary.as_dict())
         except X12Error as error:
             click.echo(f"edi-gate: {error}", err=True)
@@ -367,6 +399,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @ruleset_option
 @roster_option
 @scope_option
+@limits_option
 @log_option
 def watch_command(
     inbox: Path,
@@ -385,6 +418,7 @@ def watch_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    limits_spec: str | None,
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file."""
     import signal
@@ -409,6 +443,7 @@ def watch_command(
     )
     try:
         book = load_partners(partners) if partners is not None else None
+        config.limits = _limits(limits_spec, book.limits if book is not None else None)
         router = Router(config, Engine.load, book, ruleset, roster)
         router.load_all()
         watcher = Watcher(config, router)

@@ -13,6 +13,9 @@ ConfigError naming the file and line, instead of quarantining a partner's files 
     roster = "roster.csv"                # default: --roster
     outbox = "demosub01"                 # relative: under --acks; absolute: as is
     scope = "claim"                      # or "line"; default: the watcher's --scope
+
+    [limits]                             # bounds on hostile input, see edi_gate.limits
+    max_loop_bytes = "2MiB"
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from edi_gate.errors import ConfigError, read_config_text
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
-TOP_LEVEL_KEYS = {"unknown_sender", "partners"}
+TOP_LEVEL_KEYS = {"unknown_sender", "partners", "limits"}
 PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope"}
 SCOPES = ("claim", "line")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -50,6 +53,7 @@ class PartnerBook:
     partners: dict[str, Partner] = field(default_factory=dict)
     unknown_sender: str = "default"
     path: Path | None = None
+    limits: dict[str, object] | None = None  # the [limits] table, checked (edi_gate.limits)
 
     def find(self, sender: str) -> Partner | None:
         """The partner for an ISA06 value (compared trimmed, as written in the file)."""
@@ -127,6 +131,11 @@ def load_partners(path: str | Path) -> PartnerBook:
 
     base = path.resolve().parent
     book = PartnerBook(unknown_sender=unknown, path=path)
+    if "limits" in data:
+        from edi_gate.limits import limits_from_table
+
+        book.limits = data["limits"]
+        limits_from_table(book.limits, where)  # checked now: a typo stops the watcher at start
     for sender, entry in tables.items():
         line = _line_of(text, sender)
 

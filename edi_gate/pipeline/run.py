@@ -16,6 +16,7 @@ from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary, prescan
 from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.x12.loops import Limits
 
 
 @dataclass
@@ -39,6 +40,7 @@ def run_filter_file(
     scope: str = "claim",
     reject: str = "set",
     now: datetime,
+    limits: Limits | None = None,
 ) -> Summary:
     """Filter ``source`` into the targets. On unreadable X12 nothing is written but the TA1/999.
 
@@ -50,7 +52,7 @@ def run_filter_file(
     try:
         if reject == "interchange":
             source = _seekable(source)
-            rejected_interchanges = prescan(source, name)
+            rejected_interchanges = prescan(source, name, limits)
             source.seek(0)
         out = outputs.binary(targets.output) if targets.output else None
         decisions = outputs.text(targets.decisions) if targets.decisions else None
@@ -70,6 +72,7 @@ def run_filter_file(
             acks=ca277,
             ack999=ack999,
             rejected_interchanges=rejected_interchanges,
+            limits=limits,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -102,7 +105,7 @@ def _seekable(source: BinaryIO) -> BinaryIO:
             return source
     except (AttributeError, ValueError):
         pass
-    copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - closed with the run
+    copy = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed with the run
     shutil.copyfileobj(source, copy, 1 << 20)
     copy.seek(0)
     return copy  # type: ignore[return-value]

@@ -56,6 +56,7 @@ from edi_gate.pipeline.isa import scan_interchanges
 from edi_gate.pipeline.outputs import DEFAULT_MODE, OutputSet
 from edi_gate.pipeline.partners import Partner, PartnerBook
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
+from edi_gate.x12.loops import Limits
 
 RECENT_EVENTS = 1000
 INCOMPLETE_PATTERNS = ("*.part", "*.filepart", "*.tmp", "*.partial", "*.crdownload")
@@ -223,6 +224,7 @@ class WatchConfig:
     interval: float = 1.0
     scope: str = "claim"
     control_state: Path | None = None  # default: WORK/control-numbers.json
+    limits: Limits | None = None  # bounds on hostile input (--limits, the partners' [limits])
 
     def __post_init__(self) -> None:
         self.decisions = self.decisions or self.out
@@ -624,6 +626,7 @@ class Watcher:
                         ),
                         scope=route.scope,
                         now=datetime.now(UTC),
+                        limits=cfg.limits,
                     )
             except X12Error as exc:
                 error, reason = exc, f"not readable X12: {exc}"
