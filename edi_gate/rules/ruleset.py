@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate.errors import ConfigError, read_config_text
+from edi_gate.memo import TextMemo
 from edi_gate.rules.base import Rule, RuleMeta, registry
 from edi_gate.rules.codeset import (
     CODE_RE,
@@ -28,6 +29,7 @@ from edi_gate.rules.codeset import (
 
 COMPONENTS = ("technical", "global")  # ordered from least to most permissive
 NO_CODES = CodeSet()  # shared empty set: an unknown family matches nothing
+MAX_TAXONOMY_LENGTH = 10  # a NUCC code; longer PRV03 texts are looked up, never memoised
 RULE_ID_RE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 STATUS_RE = re.compile(r"^(A[0-8]):(\d{1,3})$")
 MAX_PYX12_STATUS = 771  # pyx12's X214 claim_status list stops at 771
@@ -149,8 +151,10 @@ class Ruleset:
         self.rules: list[Rule] = []
         self.prior_auth_codes: CodeSet = CodeSet()
         self.certification_codes: CodeSet = CodeSet()
-        self._specialty_memo: dict[str, tuple[str, ...]] = {}
-        self._grant_memo: dict[str, dict[str, str]] = {}
+        # Keyed by PRV03 text from the input: bounded in entries and key length (edi_gate.memo).
+        self._specialty_memo = TextMemo(self._specialties_of, MAX_TAXONOMY_LENGTH)
+        # Keyed by the specialty ids a taxonomy maps to: as many as the ruleset makes, no more.
+        self._grant_memo: dict[tuple[str, ...], dict[str, str]] = {}
 
     # -- dates -------------------------------------------------------------------------------
     def covers(self, on: date) -> bool:
@@ -171,23 +175,23 @@ class Ruleset:
 
     def specialties_for(self, taxonomy: str) -> tuple[str, ...]:
         """Specialty ids a taxonomy belongs to (exact codes, then 'and subspecialties' prefixes)."""
-        hit = self._specialty_memo.get(taxonomy)
-        if hit is None:
-            hit = tuple(
-                s.id
-                for s in self.specialties.values()
-                if taxonomy in s.taxonomies or any(taxonomy.startswith(p) for p in s.prefixes)
-            )
-            self._specialty_memo[taxonomy] = hit
-        return hit
+        return self._specialty_memo.get(taxonomy)
+
+    def _specialties_of(self, taxonomy: str) -> tuple[str, ...]:
+        return tuple(
+            s.id
+            for s in self.specialties.values()
+            if taxonomy in s.taxonomies or any(taxonomy.startswith(p) for p in s.prefixes)
+        )
 
     def grants_for(self, taxonomy: str) -> dict[str, str]:
         """code -> component a taxonomy is privileged for: the union of its tables, where a code
         appears in two of them the more permissive component wins. Ranges are not allowed in
         privilege tables, so this is a plain dict."""
-        hit = self._grant_memo.get(taxonomy)
+        key = self.specialties_for(taxonomy)
+        hit = self._grant_memo.get(key)
         if hit is None:
-            specs = set(self.specialties_for(taxonomy))
+            specs = set(key)
             hit = {}
             for table in self.tables.values():
                 if specs.intersection(table.specialties):
@@ -196,7 +200,7 @@ class Ruleset:
                         old = hit.get(code)
                         if old is None or COMPONENTS.index(old) < rank:
                             hit[code] = table.component
-            self._grant_memo[taxonomy] = hit
+            self._grant_memo[key] = hit
         return hit
 
     def tables_for(self, taxonomy: str) -> list[PrivilegeTable]:

@@ -238,3 +238,31 @@ def test_long_amounts_and_dates_are_never_memo_keys():
     assert any("DTP03" in str(issue) for issue in issues)
     assert all(len(key) <= loops.MAX_NUMBER_LENGTH for key in loops._DECIMALS._values)
     assert all(len(key) == loops.DATE_LENGTH for key in loops._DATES._values)
+
+
+def test_memos_keyed_by_input_text_are_bounded_in_bytes():
+    """3,000 claims with 20 kB taxonomies held ~60 MB for the life of a watch process: every
+    memo keyed by input text keeps only short keys (edi_gate.memo.TextMemo)."""
+    from edi_gate.rules.engine import Engine
+
+    engine = Engine.load()
+    ruleset = engine.current
+    long_taxonomy = "2085R0202X" + "Y" * 20_000
+    for n in range(50):
+        ruleset.grants_for(long_taxonomy + str(n))
+        ruleset.family("imaging").__contains__("7" * 20_000 + str(n))
+    assert all(len(k) <= 10 for k in ruleset._specialty_memo._values)
+    assert all(len(k) < 100 for k in ruleset._grant_memo for k in k)
+    for codes in ruleset.families.values():
+        assert all(len(k) <= 5 for k in codes._seen._values)
+    data = DEMO.replace(b"SV1*HC:70553:26*", b"SV1*HC:" + b"7" * 20_000 + b":26*", 1)
+    from edi_gate.x12.model import Claim
+
+    claims = [
+        e for e in EventReader(SegmentReader(io.BytesIO(data), "x"), "x") if isinstance(e, Claim)
+    ]
+    for claim in claims:
+        engine.evaluate(claim)
+    assert any(len(ln.procedure) > 10_000 for ln in claims[0].lines)
+    for plan in engine._plans.values():
+        assert all(len(k) <= 8 for k in plan._office._values)
