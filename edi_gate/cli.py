@@ -89,8 +89,10 @@ def _limits(spec: str | None, table: dict | None = None):
 
 
 def _fail(status: int, message: str) -> None:
+    from edi_gate.x12.errors import shown_name
+
     logs.get_logger().error("edi_gate.failed", error=message, exit_status=status)
-    click.echo(f"edi-gate: {message}", err=True)
+    click.echo(f"edi-gate: {shown_name(message)}", err=True)
     sys.exit(status)
 
 

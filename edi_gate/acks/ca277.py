@@ -788,6 +788,7 @@ def build_277_from_decisions(
     Returns the number of claims acknowledged. A claim of the 837 without a decision record is a
     ``ConfigError`` (the decisions file does not belong to this 837, or is incomplete).
     """
+    from edi_gate.x12.errors import shown_control, shown_name
     from edi_gate.x12.loops import EventReader, TransactionEnd, TransactionStart
     from edi_gate.x12.tokenizer import SegmentReader
 
@@ -804,8 +805,9 @@ def build_277_from_decisions(
                     if record is None:
                         raise ConfigError(
                             f"no decision for claim {event.claim_id!r} (interchange "
-                            f"{event.envelope.interchange_control}, transaction "
-                            f"{event.envelope.transaction_control}) of {source}",
+                            f"{shown_control(event.envelope.interchange_control)}, transaction "
+                            f"{shown_control(event.envelope.transaction_control)}) of "
+                            f"{shown_name(source)}",
                             path=decisions.path,
                         )
                     writer.add(event, decision_from_record(record))

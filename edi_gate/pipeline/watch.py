@@ -56,6 +56,7 @@ from edi_gate.pipeline.isa import scan_interchanges
 from edi_gate.pipeline.outputs import DEFAULT_MODE, OutputSet
 from edi_gate.pipeline.partners import Partner, PartnerBook
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
+from edi_gate.x12.errors import shown_name
 from edi_gate.x12.loops import Limits
 
 RECENT_EVENTS = 1000
@@ -657,7 +658,7 @@ class Watcher:
             self.log.error("watch.moves_missing", file=name, missing=missing)
 
         event: dict[str, Any] = {
-            "file": name,
+            "file": shown_name(name),
             "partner": route.label,
             "outcome": outcome,
             "claims": summary.claims if summary else 0,
@@ -710,7 +711,7 @@ class Watcher:
             os.chmod(job.staged["q_ack999"], DEFAULT_MODE)
         base = self._free_base(name, targets)
         report = {
-            "file": name,
+            "file": shown_name(name),
             "partner": route.label,
             "reason": reason,
             "error_type": type(error).__name__ if error else None,
