@@ -205,7 +205,7 @@ class _ProviderAck:
 
 
 # In memory up to these many bytes of a set's records, then on disk (edi_gate.spool).
-CLAIM_SPOOL_BYTES: Final = 2 << 20
+CLAIM_SPOOL_BYTES: Final = 1 << 20
 PROVIDER_SPOOL_BYTES: Final = 256 << 10
 
 

@@ -240,7 +240,7 @@ def prescan(source: BinaryIO, name: str, limits: Limits | None = None) -> dict[i
     return damaged
 
 
-DECISION_SPOOL_BYTES: Final = 4 << 20
+DECISION_SPOOL_BYTES: Final = 2 << 20
 
 
 class _DecisionSpool(Spool):

@@ -256,13 +256,12 @@ class SegmentReader:
             after_iea = False  # the interchange is closed: an ISA (same terminator) may follow
             closed = False
             while not closed:
-                pieces = buf.split(terminator)
-                if len(pieces) > len(buf) >> 3:
+                if buf.count(terminator) > len(buf) >> 3:
                     # Mostly empty segments (a real segment is tens of bytes): collapse their
-                    # long runs in C before walking the pieces one by one, into one blank piece
-                    # too long to keep (so the run is dropped, see `flood`).
+                    # long runs in C before splitting (a megabyte of '~' is a million pieces),
+                    # into one blank piece too long to keep (so the run is dropped, see `flood`).
                     buf = _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
-                    pieces = buf.split(terminator)
+                pieces = buf.split(terminator)
                 tail = pieces.pop()
                 for index, piece in enumerate(pieces):
                     text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)

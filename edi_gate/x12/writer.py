@@ -28,7 +28,7 @@ from edi_gate.x12.loops import (
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import Segment
 
-SPOOL_BYTES: Final = 4 << 20
+SPOOL_BYTES: Final = 2 << 20
 CLAIMLESS_SPOOL_BYTES: Final = 1 << 20
 LEVEL_ORDER: Final = (HL_BILLING, HL_SUBSCRIBER, HL_PATIENT)
 
