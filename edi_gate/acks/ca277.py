@@ -654,19 +654,17 @@ def _unpack_provider(record: bytes) -> _ProviderAck:
 
 
 def _pack_claim(claim: _ClaimAck) -> bytes:
-    """A claim's record: what a set-level rejection rewrites it from, then its 2000D text."""
+    """A claim's record: what a set-level rejection rewrites it from, then its 2000D text (the
+    amounts are in the providers' totals; the charge is kept as written, CLM02's value)."""
     fields = (
         str(claim.segments),
         claim.claim_id,
-        str(claim.charge),
         claim.charge_text,
         "1" if claim.accepted else "",
-        str(claim.accepted_amount),
-        str(claim.rejected_amount),
         *claim.patient,
         claim.clearinghouse_trace,
-        claim.start.isoformat(),
-        claim.end.isoformat() if claim.end is not None else "",
+        _ymd(claim.start),
+        _ymd(claim.end) if claim.end is not None else "",
     )
     return _US.join(fields).encode("ascii") + _RS + claim.text.encode("ascii")
 
@@ -677,20 +675,26 @@ def _claim_record_text(record: bytes) -> tuple[int, bytes]:
     return int(record[: record.index(b"\x1f")]), record[cut + 1 :]
 
 
+def _day(ymd: str) -> date:
+    return date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
+
+
 def _unpack_claim(record: bytes) -> _ClaimAck:
     head, _, text = record.partition(_RS)
     f = head.decode("ascii").split(_US)
+    charge = Decimal(f[2])
+    accepted = f[3] == "1"
     return _ClaimAck(
         claim_id=f[1],
-        charge=Decimal(f[2]),
-        charge_text=f[3],
-        accepted=f[4] == "1",
-        accepted_amount=Decimal(f[5]),
-        rejected_amount=Decimal(f[6]),
-        patient=(f[7], f[8], f[9], f[10]),
-        clearinghouse_trace=f[11],
-        start=date.fromisoformat(f[12]),
-        end=date.fromisoformat(f[13]) if f[13] else None,
+        charge=charge,
+        charge_text=f[2],
+        accepted=accepted,
+        accepted_amount=charge if accepted else Decimal(0),
+        rejected_amount=Decimal(0) if accepted else charge,
+        patient=(f[4], f[5], f[6], f[7]),
+        clearinghouse_trace=f[8],
+        start=_day(f[9]),
+        end=_day(f[10]) if f[10] else None,
         text=text.decode("ascii"),
         segments=int(f[0]),
     )

@@ -372,3 +372,38 @@ def test_override_rejects_the_whole_transaction(oracle: Oracle) -> None:
         assert [s[1] for s in stcs] == ["A3:481"]
         assert not [s for s in claims[pcn] if s[0] in ("SVC", "REF")]
     assert ["QTY", "AA", "2"] in segs and not [s for s in segs if s[:2] == ["QTY", "90"]]
+
+
+@pytest.mark.parametrize("override", [False, True])
+def test_a_large_set_is_spooled_to_disk_and_replayed_in_order(override: bool) -> None:
+    """Claim records wait for the set's end on disk past CLAIM_SPOOL_BYTES (a set of 50,000
+    claims held 111 MB): written back in order under their providers, with the totals first,
+    or rewritten from the spooled fields when the set is rejected whole."""
+    from edi_gate.acks import ca277
+
+    env = envelope()
+    count = 6000
+    out = io.BytesIO()
+    writer = Ack277Writer(out, control=ControlNumbers(), now=NOW)
+    writer.begin_transaction(env)
+    spooled = None
+    for n in range(count):
+        item = claim(f"P{n}", env=env, hl_billing="1" if n < count // 2 else "7")
+        writer.add(item, Decision(n % 3 != 0, [] if n % 3 else MIXED_FINDINGS[:1]))
+        if n == count - 1:
+            assert writer._txn is not None
+            spooled = writer._txn.claims.on_disk
+    syntax = [Finding(SYNTAX_RULE, None, "transaction set rejected: SE01 wrong", "A3", "481")]
+    writer.end_transaction(syntax if override else None)
+    writer.close()
+    assert spooled and count * 200 > ca277.CLAIM_SPOOL_BYTES
+    segs = segments(out.getvalue())
+    trns = [s[2] for s in segs if s[:2] == ["TRN", "2"]][1:]
+    assert trns == [f"P{n}" for n in range(count)]
+    assert len([s for s in segs if s[0] == "HL" and s[3] == "19"]) == 2
+    rejected = count if override else count // 3
+    assert ["QTY", "AA", str(rejected)] in segs
+    assert writer.claims == count and writer.rejected == rejected
+    se = next(s for s in segs if s[0] == "SE")
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    assert int(se[1]) == segs.index(se) - st + 1
