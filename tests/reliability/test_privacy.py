@@ -236,3 +236,19 @@ def test_hostile_file_names_are_escaped(tmp_path, log_format):
     assert run.status == 65
     assert "\x1b" not in run.stderr and "\x07" not in run.stderr
     assert "\\x1b" in run.stderr
+
+
+def test_replay_escapes_archive_member_names(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("claims\x1b[31m.837", DEMO)
+        zipped.writestr("broken\x1b]0;T\x07.837", b"DOE,JANE," + BIRTH.encode() * 10)
+    out = tmp_path / "replay"
+    run = _cli("replay", str(archive), "--out", str(out), "--log-format", "console")
+    assert run.returncode == 0, run.stderr
+    written = "".join(p.read_text() for p in out.iterdir() if p.is_file())
+    for text in (run.stdout, run.stderr, written):
+        assert "\x1b" not in text and "\x07" not in text and not _leaks(text)
+    assert "\\x1b" in run.stdout + written
