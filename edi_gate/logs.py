@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 from edi_gate.x12.errors import shown_name
 
 
-def _escape_strings(_logger: object, _name: str, event: dict) -> dict:
+def _escape_strings(
+    _logger: object, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Escape control characters and undecodable bytes in every text of an event: a partner's
     file name (or anything else a log quotes) must not drive the terminal or break JSON."""
     for key, value in event.items():
