@@ -120,6 +120,15 @@ def empty_segments(path: Path, thousands: int) -> Path:
     return path
 
 
+def bad_trailers(path: Path, thousands: int) -> Path:
+    """Many small interchanges whose IEA02 disagrees with their ISA13 (a TA1 each)."""
+    one = DEMO.replace(b"IEA*1*000000101", b"IEA*1*000000999")
+    with open(path, "wb") as out:
+        for _ in range(thousands):
+            out.write(one * 1000)
+    return path
+
+
 def _claims(per_set: int | None) -> Callable[[Path, int], Path]:
     def build(path: Path, thousands: int) -> Path:
         claims = thousands * 1000
@@ -136,6 +145,7 @@ CASES = (
     Case("HL segments with no claims", "k HLs", (50, 200), (200, 400, 800), claimless_hls),
     Case("one claim of NTE segments of 1 MB", "NTEs", (4, 16), (200,), megabyte_notes),
     Case("bare ~ (empty segments)", "k", (250, 1000), (1000,), empty_segments),
+    Case("interchanges whose IEA disagrees", "k", (2, 8), (20,), bad_trailers),
     Case("one set of N valid claims", "k claims", (5, 20), (50, 100), _claims(None)),
     Case("the same claims in sets of 5,000", "k claims", (5, 20), (100,), _claims(5000)),
 )

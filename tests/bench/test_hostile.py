@@ -40,6 +40,7 @@ def _peak(case: hostile.Case, size: int, tmp_path: Path) -> float:
         ("HL segments with no claims", 40, 160),
         ("NTE segments of 1 MB", 3, 12),
         ("bare ~", 100, 1500),
+        ("IEA disagrees", 1, 4),
     ],
 )
 def test_peak_memory_does_not_follow_the_input(tmp_path, name, small, large):
