@@ -177,20 +177,23 @@ class _Totals:
 
     claims: int = 0
     accepted: int = 0
-    charge: Decimal = Decimal(0)
     accepted_amount: Decimal = Decimal(0)
     rejected_amount: Decimal = Decimal(0)
 
     def add(self, claim: _ClaimAck) -> None:
         self.claims += 1
         self.accepted += claim.accepted
-        self.charge += claim.charge
         self.accepted_amount += claim.accepted_amount
         self.rejected_amount += claim.rejected_amount
 
+    @property
+    def charge(self) -> Decimal:
+        """The claims' total charge (what is not accepted of a claim's charge is rejected)."""
+        return self.accepted_amount + self.rejected_amount
+
     def all_rejected(self) -> _Totals:
         """The totals once a set-level rejection has rejected every claim."""
-        return _Totals(self.claims, 0, self.charge, Decimal(0), self.charge)
+        return _Totals(self.claims, 0, Decimal(0), self.charge)
 
 
 @dataclass(slots=True)
@@ -639,7 +642,6 @@ def _close_provider(txn: _Transaction) -> None:
         provider.trace,
         str(t.claims),
         str(t.accepted),
-        str(t.charge),
         str(t.accepted_amount),
         str(t.rejected_amount),
     )
@@ -649,7 +651,7 @@ def _close_provider(txn: _Transaction) -> None:
 
 def _unpack_provider(record: bytes) -> _ProviderAck:
     f = record.decode("ascii").split(_US)
-    totals = _Totals(int(f[6]), int(f[7]), Decimal(f[8]), Decimal(f[9]), Decimal(f[10]))
+    totals = _Totals(int(f[6]), int(f[7]), Decimal(f[8]), Decimal(f[9]))
     return _ProviderAck(f[0], f[1], f[2], f[3], f[4], f[5], totals)
 
 
@@ -666,7 +668,7 @@ def _pack_claim(claim: _ClaimAck) -> bytes:
         _ymd(claim.start),
         _ymd(claim.end) if claim.end is not None else "",
     )
-    return _US.join(fields).encode("ascii") + _RS + claim.text.encode("ascii")
+    return f"{_US.join(fields)}\x1e{claim.text}".encode("ascii")
 
 
 def _claim_record_text(record: bytes) -> tuple[int, bytes]:
