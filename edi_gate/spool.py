@@ -73,21 +73,45 @@ class Spool:
             self._file = None
 
 
-class RecordSpool(Spool):
-    """Records (byte strings) written in order and read back one by one, each behind a 4-byte
-    length: what a writer must hold until a set ends, whatever its content."""
+class RecordSpool:
+    """Records (byte strings) written in order and read back one by one: what a writer must hold
+    until a set ends, whatever its content. In memory each record is kept as it came (read back
+    without a copy); past ``limit`` bytes all go to a temporary file, each behind a 4-byte
+    length."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        self.limit = limit
+        self.size = 0
         self.count = 0
+        self._records: list[bytes] = []
+        self._file: IO[bytes] | None = None
+
+    @property
+    def on_disk(self) -> bool:
+        return self._file is not None
 
     def append(self, record: bytes) -> None:
-        self.write(len(record).to_bytes(4, "big") + record)
         self.count += 1
+        self.size += len(record) + 4
+        if self._file is not None:
+            self._file.write(len(record).to_bytes(4, "big"))
+            self._file.write(record)
+            return
+        self._records.append(record)
+        if self.size > self.limit:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            for held in self._records:
+                self._file.write(len(held).to_bytes(4, "big"))
+                self._file.write(held)
+            self._records = []
 
     def records(self) -> Iterator[bytes]:
+        if self._file is None:
+            yield from self._records
+            return
+        self._file.seek(0)
         buf = b""
-        for block in self.blocks():
+        while block := self._file.read(COPY_BLOCK):
             buf += block
             pos = 0
             while pos + 4 <= len(buf):
@@ -97,3 +121,9 @@ class RecordSpool(Spool):
                 yield buf[pos + 4 : end]
                 pos = end
             buf = buf[pos:]
+
+    def close(self) -> None:
+        self._records = []
+        if self._file is not None:
+            self._file.close()
+            self._file = None

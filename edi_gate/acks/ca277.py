@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -417,7 +418,7 @@ class Ack277Writer:
         ack = self._claim_ack(claim, decision)
         provider.totals.add(ack)
         txn.totals.add(ack)
-        txn.claims.append(_pack_claim(ack))
+        _spool_claim(txn.claims, ack)
 
     def _claim_ack(self, claim: Claim, decision: Decision) -> _ClaimAck:
         start, end = claim.service_dates
@@ -577,32 +578,43 @@ class Ack277Writer:
             ptotals = provider.totals if override is None else provider.totals.all_rejected()
             out("STC", (*RECEIPT, "PR"), "", "WQ", amount(ptotals.charge))
             self._totals(out, ptotals, ("QA", "QC"))
-            for _ in range(ptotals.claims):
-                hl = self._replay_claim(out, next(claims), hl, parent, override)
+            hl = self._replay_claims(out, claims, ptotals.claims, hl, parent, override)
             self.claims += ptotals.claims
             self.rejected += ptotals.claims - ptotals.accepted
 
-    def _replay_claim(
+    def _replay_claims(
         self,
         out: SegmentOut,
-        record: bytes,
+        records: Iterator[bytes],
+        count: int,
         hl: int,
         parent: int,
         override: list[_Status] | None,
     ) -> int:
-        """Write one spooled claim's 2000D under its provider; returns its HL number."""
-        hl += 1
-        head = f"HL*{hl}*{parent}*PT~\n".encode("ascii")
-        if override is None:
-            segments, text = _claim_record_text(record)
-        else:
-            claim = _unpack_claim(record)
-            claim.accepted = False
-            claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
-            rewritten, segments = _claim_text(claim, self.today, override, "", [])
-            text = rewritten.encode("ascii")
-        out.stream.write(head + text)
-        out.count += 1 + segments
+        """Write ``count`` spooled claims' 2000D loops under their provider (in batches of about
+        REPLAY_BATCH bytes); returns the last HL number."""
+        parts: list[bytes] = []
+        size = segments = 0
+        for _ in range(count):
+            hl += 1
+            header, text = next(records), next(records)
+            parts.append(f"HL*{hl}*{parent}*PT~\n".encode("ascii"))
+            if override is None:
+                segments += 1 + int(header[: header.index(b"\x1f")])
+            else:
+                claim = _unpack_claim(header, text)
+                claim.accepted = False
+                claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
+                rewritten, count_ = _claim_text(claim, self.today, override, "", [])
+                text = rewritten.encode("ascii")
+                segments += 1 + count_
+            parts.append(text)
+            size += len(text)
+            if size > REPLAY_BATCH:
+                out.stream.write(b"".join(parts))
+                parts, size = [], 0
+        out.stream.write(b"".join(parts))
+        out.count += segments
         return hl
 
     @staticmethod
@@ -620,11 +632,11 @@ class Ack277Writer:
 
 
 # -- storage of a set's records until its SE (a spool, edi_gate.spool) ---------------------------
-# Fields are joined by US (0x1f), the claim's text follows an RS (0x1e): every field but the text
-# went through ``clean`` (no control characters) or is a number or a date.
+# A claim's fields are joined by US (0x1f): each went through ``clean`` (no control characters)
+# or is a number or a date.
 
 _US: Final = "\x1f"
-_RS: Final = b"\x1e"
+REPLAY_BATCH: Final = 256 << 10
 
 
 def _close_provider(txn: _Transaction) -> None:
@@ -655,9 +667,9 @@ def _unpack_provider(record: bytes) -> _ProviderAck:
     return _ProviderAck(f[0], f[1], f[2], f[3], f[4], f[5], totals)
 
 
-def _pack_claim(claim: _ClaimAck) -> bytes:
-    """A claim's record: what a set-level rejection rewrites it from, then its 2000D text (the
-    amounts are in the providers' totals; the charge is kept as written, CLM02's value)."""
+def _spool_claim(spool: RecordSpool, claim: _ClaimAck) -> None:
+    """Two records per claim: what a set-level rejection rewrites it from (the amounts are in
+    the providers' totals; the charge as written, CLM02's value), then its 2000D text."""
     fields = (
         str(claim.segments),
         claim.claim_id,
@@ -668,22 +680,16 @@ def _pack_claim(claim: _ClaimAck) -> bytes:
         _ymd(claim.start),
         _ymd(claim.end) if claim.end is not None else "",
     )
-    return f"{_US.join(fields)}\x1e{claim.text}".encode("ascii")
-
-
-def _claim_record_text(record: bytes) -> tuple[int, bytes]:
-    """The segment count and 2000D text of a claim's record, as written at ``add``."""
-    cut = record.index(_RS)
-    return int(record[: record.index(b"\x1f")]), record[cut + 1 :]
+    spool.append(_US.join(fields).encode("ascii"))
+    spool.append(claim.text.encode("ascii"))
 
 
 def _day(ymd: str) -> date:
     return date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
 
 
-def _unpack_claim(record: bytes) -> _ClaimAck:
-    head, _, text = record.partition(_RS)
-    f = head.decode("ascii").split(_US)
+def _unpack_claim(header: bytes, text: bytes) -> _ClaimAck:
+    f = header.decode("ascii").split(_US)
     charge = Decimal(f[2])
     accepted = f[3] == "1"
     return _ClaimAck(
