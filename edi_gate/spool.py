@@ -75,15 +75,16 @@ class Spool:
 
 class RecordSpool:
     """Records (byte strings) written in order and read back one by one: what a writer must hold
-    until a set ends, whatever its content. In memory each record is kept as it came (read back
-    without a copy); past ``limit`` bytes all go to a temporary file, each behind a 4-byte
-    length."""
+    until a set ends, whatever its content. Up to ``limit`` bytes they are kept as they came (read
+    back without a copy); past it they go to a temporary file, each behind a 4-byte length,
+    written in batches of about ``limit`` bytes (a write per record cost more than the record)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.size = 0
+        self.size = 0  # bytes appended so far
         self.count = 0
-        self._records: list[bytes] = []
+        self._records: list[bytes] = []  # not yet on disk
+        self._held = 0  # their bytes
         self._file: IO[bytes] | None = None
 
     @property
@@ -92,23 +93,27 @@ class RecordSpool:
 
     def append(self, record: bytes) -> None:
         self.count += 1
-        self.size += len(record) + 4
-        if self._file is not None:
-            self._file.write(len(record).to_bytes(4, "big"))
-            self._file.write(record)
-            return
+        self.size += len(record)
         self._records.append(record)
-        if self.size > self.limit:
+        self._held += len(record)
+        if self._held > self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-            for held in self._records:
-                self._file.write(len(held).to_bytes(4, "big"))
-                self._file.write(held)
-            self._records = []
+        framed: list[bytes] = []
+        for record in self._records:
+            framed.append(len(record).to_bytes(4, "big"))
+            framed.append(record)
+        self._file.write(b"".join(framed))
+        self._records, self._held = [], 0
 
     def records(self) -> Iterator[bytes]:
         if self._file is None:
             yield from self._records
             return
+        self._spill()
         self._file.seek(0)
         buf = b""
         while block := self._file.read(COPY_BLOCK):
@@ -123,7 +128,7 @@ class RecordSpool:
             buf = buf[pos:]
 
     def close(self) -> None:
-        self._records = []
+        self._records, self._held = [], 0
         if self._file is not None:
             self._file.close()
             self._file = None
