@@ -9,7 +9,7 @@ OUT := fixtures/out
 # change.
 COMPILED_SOURCES := setup.py hot-path.txt $(shell grep -v '^\#' hot-path.txt)
 
-.PHONY: demo test build lint bench bench-quick profile profile-native fuzz clean
+.PHONY: demo test build lint bench bench-quick bench-hostile profile profile-native fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,3 +75,7 @@ fuzz: $(TEST_STAMP)
 clean:
 	rm -rf $(VENV) $(OUT) bench/out bench/data .pytest_cache build
 	find edi_gate -name '*.so' -delete; rm -f *__mypyc*.so
+
+# Peak RSS and time on hostile inputs (issue 15's table): HOSTILE_ARGS=--full for the issue's sizes.
+bench-hostile: $(TEST_STAMP)
+	$(BIN)/python -m bench.hostile --edi-gate $(BIN)/edi-gate $(HOSTILE_ARGS)

@@ -61,6 +61,13 @@ scope_option = click.option(
     show_default=True,
     help="Reject whole claims, or remove only the lines at fault.",
 )
+limits_option = click.option(
+    "--limits",
+    "limits_spec",
+    metavar="FILE|KEY=VALUE,...",
+    help="Bounds on hostile input: a TOML file ([limits]) or e.g. max_loop_bytes=4MiB "
+    "(see README, Limits).",
+)
 log_option = click.option(
     "--log-format",
     type=click.Choice(["auto", "json", "console"]),
@@ -153,9 +160,23 @@ def load_engine(ruleset: Path | None, roster: Path | None):
     return engine
 
 
+def _limits(spec: str | None, table: dict | None = None):
+    """The Limits of a run: defaults, a partners file's [limits], then --limits."""
+    from edi_gate.limits import limits_from_table, parse_limits
+
+    try:
+        base = limits_from_table(table, "partners file") if table is not None else None
+        return parse_limits(spec, base) if spec else base
+    except ConfigError as error:
+        _fail(EXIT_CONFIG, f"configuration error: {error}")
+
+
 def _fail(status: int, message: str) -> None:
-    """Print the error once, as one line (no log event beside it), and exit with ``status``."""
-    click.echo(f"edi-gate: {message}", err=True)
+    """Print the error once, as one line (no log event beside it), and exit with ``status``.
+    File names and values in ``message`` are shown escaped (a partner's names reach terminals)."""
+    from edi_gate.x12.errors import shown_name
+
+    click.echo(f"edi-gate: {shown_name(message)}", err=True)
     sys.exit(status)
 
 
@@ -236,6 +257,7 @@ def main() -> None:
 @roster_option
 @directory_option
 @scope_option
+@limits_option
 @log_option
 def filter_command(
     input_path: str,
@@ -253,6 +275,7 @@ def filter_command(
     duplicate_window: float,
     duplicate_claims: str,
     require_ruleset: bool,
+    limits_spec: str | None,
 ) -> None:
     """Filter INPUT (a path or '-'): accepted claims out, rejections in the 277CA."""
     from edi_gate.pipeline.run import FilterTargets, run_filter_file
@@ -270,6 +293,7 @@ def filter_command(
         raise click.UsageError(
             f"{', '.join(on_stdout)}: only one output may go to standard output ('-')"
         )
+    limits = _limits(limits_spec)
     engine = load_engine(ruleset, roster)
     targets = FilterTargets(
         output=output,
@@ -293,6 +317,7 @@ def filter_command(
                 reject=reject,
                 require_ruleset=require_ruleset,
                 now=datetime.now(UTC),
+                limits=limits,
             )
     finally:
         if stream is not sys.stdin.buffer:
@@ -479,6 +504,7 @@ class _DecisionTable:
 @roster_option
 @directory_option
 @scope_option
+@limits_option
 @log_option
 def check_command(
     inputs: tuple[str, ...],
@@ -488,12 +514,14 @@ def check_command(
     scope: str,
     log_format: str,
     require_ruleset: bool,
+    limits_spec: str | None,
 ) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.pipeline.filter import FilterRun
     from edi_gate.report.terminal import combine, render
 
     _setup_logging(log_format)
+    limits = _limits(limits_spec)
     engine = load_engine(ruleset, roster)
     failed = False
     parts = []
@@ -503,7 +531,13 @@ def check_command(
         try:
             if output_format == "table":
                 click.echo(f"# {name}")
-            run = FilterRun(engine, scope=scope, decisions=table, require_ruleset=require_ruleset)
+            run = FilterRun(
+                engine,
+                scope=scope,
+                decisions=table,
+                require_ruleset=require_ruleset,
+                limits=limits,
+            )
             summary = run.run(stream, name)
             totals = _filter_totals(summary, engine, "check", table.not_evaluated)
             parts.append(totals)
@@ -581,6 +615,7 @@ dir_type = click.Path(file_okay=False, path_type=Path)
 @roster_option
 @directory_option
 @scope_option
+@limits_option
 @log_option
 def watch_command(
     inbox: Path,
@@ -607,6 +642,7 @@ def watch_command(
     duplicate_window: float,
     duplicate_claims: str,
     require_ruleset: bool,
+    limits_spec: str | None,
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file.
 
@@ -646,6 +682,7 @@ def watch_command(
             outbox_mode=mode if mode is not None else (book.outbox_mode if book else None),
             outbox_group=outbox_group or (book.outbox_group if book else None),
         )
+        config.limits = _limits(limits_spec, book.limits if book is not None else None)
         router = Router(config, Engine.load, book, ruleset, roster)
         router.load_all()
         watcher = Watcher(config, router)

@@ -70,6 +70,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 
 @pytest.fixture(autouse=True)
+def restore_umask():
+    """The CLI sets the process umask to 077 (everything it creates is private); a command run
+    in-process (CliRunner) must not leave it to later tests that create shared directories (the
+    least-privilege recipe's keys and chroot, read by other accounts)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    yield
+    os.umask(mask)
+
+
+@pytest.fixture(autouse=True)
 def private_state_dir(tmp_path_factory, monkeypatch) -> None:
     """Each test its own edi-gate state directory (control numbers, duplicate record): runs
     share one by default, so tests filtering the same fixture would refuse each other's

@@ -1,8 +1,10 @@
 """277CA (005010X214) claim acknowledgment writer: one 277CA transaction per 837P transaction.
 
-Streaming: ``add`` keeps only a compact record per claim (ids, amounts, dates, statuses), because
-the 2200B/2200C totals must precede the claims; a transaction's records are written and dropped at
-``end_transaction``. See the README section on acknowledgments for conventions and status codes.
+Streaming: the 2200B/2200C totals must precede the claims, so ``add`` writes each claim's 2000D
+loop (and the fields a set-level rejection rewrites it from) to a spool, in memory and then on
+disk, and keeps only running totals; ``end_transaction`` writes the totals, then replays the
+spool. Memory is bounded whatever the size of the set. See the README section on
+acknowledgments for conventions and status codes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +42,7 @@ from edi_gate.acks.x12out import (
 from edi_gate.errors import ConfigError
 from edi_gate.memo import Memo
 from edi_gate.rules.findings import Decision, Finding
+from edi_gate.spool import RecordSpool
 from edi_gate.x12.model import Claim, Envelope, Party, ServiceLine
 
 VERSION: Final = "005010X214"
@@ -178,6 +181,31 @@ class _ClaimAck:
 
 
 @dataclass(slots=True)
+class _Totals:
+    """Counts and amounts over claims: what a 2200B/2200C's QTY, AMT and STC04 say."""
+
+    claims: int = 0
+    accepted: int = 0
+    accepted_amount: Decimal = Decimal(0)
+    rejected_amount: Decimal = Decimal(0)
+
+    def add(self, claim: _ClaimAck) -> None:
+        self.claims += 1
+        self.accepted += claim.accepted
+        self.accepted_amount += claim.accepted_amount
+        self.rejected_amount += claim.rejected_amount
+
+    @property
+    def charge(self) -> Decimal:
+        """The claims' total charge (what is not accepted of a claim's charge is rejected)."""
+        return self.accepted_amount + self.rejected_amount
+
+    def all_rejected(self) -> _Totals:
+        """The totals once a set-level rejection has rejected every claim."""
+        return _Totals(self.claims, 0, Decimal(0), self.charge)
+
+
+@dataclass(slots=True)
 class _ProviderAck:
     entity_type: str
     name: str
@@ -185,14 +213,30 @@ class _ProviderAck:
     qualifier: str
     id: str
     trace: str
-    claims: list[_ClaimAck] = field(default_factory=list)
+    totals: _Totals = field(default_factory=_Totals)
+
+
+# In memory up to these many bytes of a set's records, then on disk (edi_gate.spool).
+CLAIM_SPOOL_BYTES: Final = 1 << 20
+PROVIDER_SPOOL_BYTES: Final = 256 << 10
 
 
 @dataclass(slots=True)
 class _Transaction:
+    """One 277CA being assembled: the claims of each billing provider are contiguous in an 837
+    (they follow its HL), so a provider is closed when the next one starts and each is
+    written once, with its totals, to ``providers``; its claims go to ``claims`` in order."""
+
     envelope: Envelope
-    providers: dict[tuple[str, str], _ProviderAck] = field(default_factory=dict)
-    claims: int = 0
+    key: tuple[str, str] | None = None  # the open provider's
+    provider: _ProviderAck | None = None
+    providers: RecordSpool = field(default_factory=lambda: RecordSpool(PROVIDER_SPOOL_BYTES))
+    claims: RecordSpool = field(default_factory=lambda: RecordSpool(CLAIM_SPOOL_BYTES))
+    totals: _Totals = field(default_factory=_Totals)
+
+    def close(self) -> None:
+        self.providers.close()
+        self.claims.close()
 
 
 def reject_status(finding: Finding) -> _Status:
@@ -408,8 +452,9 @@ class Ack277Writer:
         assert txn is not None
         billing = claim.billing
         key = (claim.hl_billing, billing.npi or billing.party.id)
-        provider = txn.providers.get(key)
-        if provider is None:
+        provider = txn.provider
+        if provider is None or key != txn.key:
+            _close_provider(txn)
             party = billing.party
             npi = clean(billing.npi, 80)
             qualifier, ident = ("XX", npi) if npi else (party.id_qualifier, clean(party.id, 80))
@@ -424,9 +469,11 @@ class Ack277Writer:
                 id=ident.ljust(2, "0"),
                 trace=clean(f"{txn.envelope.transaction_control}-{claim.hl_billing}", 50) or "1",
             )
-            txn.providers[key] = provider
-        provider.claims.append(self._claim_ack(claim, decision))
-        txn.claims += 1
+            txn.provider, txn.key = provider, key
+        ack = self._claim_ack(claim, decision)
+        provider.totals.add(ack)
+        txn.totals.add(ack)
+        _spool_claim(txn.claims, ack)
 
     def _claim_ack(self, claim: Claim, decision: Decision) -> _ClaimAck:
         start, end = claim.service_dates
@@ -494,18 +541,21 @@ class Ack277Writer:
         decision (a transaction set with syntax errors, reported in the 999 too).
         """
         txn, self._txn = self._txn, None
-        if txn is None or not txn.claims:
+        if txn is None:
             return None
-        if override is not None:
-            statuses = [reject_status(f) for f in override] or [_status_for_empty()]
-            for provider in txn.providers.values():
-                for claim in provider.claims:
-                    claim.accepted = False
-                    claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
-                    claim.charge_text = amount(claim.charge)  # STC04: the claim as submitted
-                    claim.text, claim.segments = _claim_text(claim, self.today, statuses, "", [])
-        self.framer.open_for(txn.envelope)
-        st02 = self.framer.transaction("277", lambda out, st02: self._body(out, st02, txn))
+        try:
+            if not txn.totals.claims:
+                return None
+            _close_provider(txn)
+            statuses = None
+            if override is not None:
+                statuses = [reject_status(f) for f in override] or [_status_for_empty()]
+            self.framer.open_for(txn.envelope)
+            st02 = self.framer.transaction(
+                "277", lambda out, st02: self._body(out, st02, txn, statuses)
+            )
+        finally:
+            txn.close()
         self.transactions += 1
         return st02
 
@@ -523,11 +573,12 @@ class Ack277Writer:
         qualifier = party.id_qualifier if party.id_qualifier in PAYER_QUALIFIERS else "46"
         return name, qualifier, ident.ljust(2, "0")
 
-    def _body(self, out: SegmentOut, st02: str, txn: _Transaction) -> None:
+    def _body(
+        self, out: SegmentOut, st02: str, txn: _Transaction, override: list[_Status] | None
+    ) -> None:
         env = txn.envelope
         today, now = d8(self.now), self.now
         bht03 = f"277CA{self.framer.isa13:09d}{st02}"
-        claims = [c for p in txn.providers.values() for c in p.claims]
         out("BHT", "0085", "08", bht03, today, hhmm(now), "TH")
         # 2000A information source
         out("HL", "1", "", "20", "1")
@@ -553,11 +604,13 @@ class Ack277Writer:
             (clean(sub.id, 80) or clean(env.sender_id, 80)).ljust(2, "0"),
         )
         out("TRN", "2", reference(env.bht_reference) or reference(env.transaction_control) or "0")
-        total = sum((c.charge for c in claims), Decimal(0))
-        out("STC", (*RECEIPT, "PR"), today, "WQ", amount(total))
-        self._totals(out, claims, ("90", "AA"))
+        totals = txn.totals if override is None else txn.totals.all_rejected()
+        out("STC", (*RECEIPT, "PR"), today, "WQ", amount(totals.charge))
+        self._totals(out, totals, ("90", "AA"))
         hl = 2
-        for provider in txn.providers.values():
+        claims = txn.claims.records()
+        for record in txn.providers.records():
+            provider = _unpack_provider(record)
             hl += 1
             parent = hl
             out("HL", str(hl), "2", "19", "1")
@@ -574,34 +627,139 @@ class Ack277Writer:
                 provider.id,
             )
             out("TRN", "1", provider.trace)
-            ptotal = sum((c.charge for c in provider.claims), Decimal(0))
-            out("STC", (*RECEIPT, "PR"), "", "WQ", amount(ptotal))
-            self._totals(out, provider.claims, ("QA", "QC"))
-            texts = []
-            for claim in provider.claims:
-                hl += 1
-                texts.append(f"HL*{hl}*{parent}*PT~\n")
-                texts.append(claim.text)
-                self.rejected += not claim.accepted
-            segments = sum(claim.segments for claim in provider.claims) + len(provider.claims)
-            out.write_texts(texts, segments)
-            self.claims += len(provider.claims)
+            ptotals = provider.totals if override is None else provider.totals.all_rejected()
+            out("STC", (*RECEIPT, "PR"), "", "WQ", amount(ptotals.charge))
+            self._totals(out, ptotals, ("QA", "QC"))
+            hl = self._replay_claims(out, claims, ptotals.claims, hl, parent, override)
+            self.claims += ptotals.claims
+            self.rejected += ptotals.claims - ptotals.accepted
+
+    def _replay_claims(
+        self,
+        out: SegmentOut,
+        records: Iterator[bytes],
+        count: int,
+        hl: int,
+        parent: int,
+        override: list[_Status] | None,
+    ) -> int:
+        """Write ``count`` spooled claims' 2000D loops under their provider (in batches of about
+        REPLAY_BATCH bytes); returns the last HL number."""
+        parts: list[bytes] = []
+        size = segments = 0
+        for _ in range(count):
+            hl += 1
+            header, text = next(records), next(records)
+            parts.append(f"HL*{hl}*{parent}*PT~\n".encode("ascii"))
+            if override is None:
+                segments += 1 + int(header[: header.index(b"\x1f")])
+            else:
+                claim = _unpack_claim(header, text)
+                claim.accepted = False
+                claim.accepted_amount, claim.rejected_amount = Decimal(0), claim.charge
+                rewritten, count_ = _claim_text(claim, self.today, override, "", [])
+                text = rewritten.encode("ascii")
+                segments += 1 + count_
+            parts.append(text)
+            size += len(text)
+            if size > REPLAY_BATCH:
+                out.stream.write(b"".join(parts))
+                parts, size = [], 0
+        out.stream.write(b"".join(parts))
+        out.count += segments
+        return hl
 
     @staticmethod
-    def _totals(out: SegmentOut, claims: Iterable[_ClaimAck], qualifiers: tuple[str, str]) -> None:
-        claims = list(claims)
-        accepted = sum(1 for c in claims if c.accepted)
-        rejected = len(claims) - accepted
-        accepted_amount = sum((c.accepted_amount for c in claims), Decimal(0))
-        rejected_amount = sum((c.rejected_amount for c in claims), Decimal(0))
+    def _totals(out: SegmentOut, totals: _Totals, qualifiers: tuple[str, str]) -> None:
+        accepted = totals.accepted
+        rejected = totals.claims - accepted
         if accepted:
             out("QTY", qualifiers[0], str(accepted))
         if rejected:
             out("QTY", qualifiers[1], str(rejected))
         if accepted:
-            out("AMT", "YU", amount(accepted_amount))
-        if rejected or rejected_amount:
-            out("AMT", "YY", amount(rejected_amount))
+            out("AMT", "YU", amount(totals.accepted_amount))
+        if rejected or totals.rejected_amount:
+            out("AMT", "YY", amount(totals.rejected_amount))
+
+
+# -- storage of a set's records until its SE (a spool, edi_gate.spool) ---------------------------
+# A claim's fields are joined by US (0x1f): each went through ``clean`` (no control characters)
+# or is a number or a date.
+
+_US: Final = "\x1f"
+REPLAY_BATCH: Final = 256 << 10
+
+
+def _close_provider(txn: _Transaction) -> None:
+    """Spool the open provider (its claims are spooled already) once its last claim is added."""
+    provider = txn.provider
+    if provider is None:
+        return
+    t = provider.totals
+    fields = (
+        provider.entity_type,
+        provider.name,
+        provider.first_name,
+        provider.qualifier,
+        provider.id,
+        provider.trace,
+        str(t.claims),
+        str(t.accepted),
+        str(t.accepted_amount),
+        str(t.rejected_amount),
+    )
+    txn.providers.append(_US.join(fields).encode("ascii"))
+    txn.provider = txn.key = None
+
+
+def _unpack_provider(record: bytes) -> _ProviderAck:
+    f = record.decode("ascii").split(_US)
+    totals = _Totals(int(f[6]), int(f[7]), Decimal(f[8]), Decimal(f[9]))
+    return _ProviderAck(f[0], f[1], f[2], f[3], f[4], f[5], totals)
+
+
+def _spool_claim(spool: RecordSpool, claim: _ClaimAck) -> None:
+    """Two records per claim: what a set-level rejection rewrites it from (the amounts are in
+    the providers' totals; the charge as submitted, CLM02's value, which STC04 then carries even
+    for a claim --scope line had cut), then its 2000D text."""
+    submitted = amount(claim.charge) if claim.accepted and claim.rejected_amount else None
+    fields = (
+        str(claim.segments),
+        claim.claim_id,
+        claim.charge_text if submitted is None else submitted,
+        "1" if claim.accepted else "",
+        *claim.patient,
+        claim.clearinghouse_trace,
+        _ymd(claim.start),
+        _ymd(claim.end) if claim.end is not None else "",
+    )
+    spool.append(_US.join(fields).encode("ascii"))
+    spool.append(claim.text.encode("ascii"))
+
+
+def _day(ymd: str) -> date:
+    return date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
+
+
+def _unpack_claim(header: bytes, text: bytes) -> _ClaimAck:
+    f = header.decode("ascii").split(_US)
+    charge = Decimal(f[2])
+    accepted = f[3] == "1"
+    return _ClaimAck(
+        claim_id=f[1],
+        charge=charge,
+        charge_text=f[2],
+        accepted=accepted,
+        accepted_amount=charge if accepted else Decimal(0),
+        rejected_amount=Decimal(0) if accepted else charge,
+        patient=(f[4], f[5], f[6], f[7]),
+        clearinghouse_trace=f[8],
+        start=_day(f[9]),
+        end=_day(f[10]) if f[10] else None,
+        text=text.decode("ascii"),
+        segments=int(f[0]),
+    )
 
 
 # -- replay: rebuild a 277CA from an 837 and its decisions ---------------------------------------
@@ -696,6 +854,7 @@ def build_277_from_decisions(
     Returns the number of claims acknowledged. A claim of the 837 without a decision record is a
     ``ConfigError`` (the decisions file does not belong to this 837, or is incomplete).
     """
+    from edi_gate.x12.errors import shown_control, shown_name
     from edi_gate.x12.loops import EventReader, TransactionEnd, TransactionStart
     from edi_gate.x12.tokenizer import SegmentReader
 
@@ -712,8 +871,9 @@ def build_277_from_decisions(
                     if record is None:
                         raise ConfigError(
                             f"no decision for claim {event.claim_id!r} (interchange "
-                            f"{event.envelope.interchange_control}, transaction "
-                            f"{event.envelope.transaction_control}) of {source}",
+                            f"{shown_control(event.envelope.interchange_control)}, transaction "
+                            f"{shown_control(event.envelope.transaction_control)}) of "
+                            f"{shown_name(source)}",
                             path=decisions.path,
                         )
                     writer.add(event, decision_from_record(record))

@@ -116,6 +116,10 @@ class Source(Protocol):
         ...
 
 
+def _period_start(period: tuple[date | None, date | None]) -> date:
+    return period[0] or date.min
+
+
 class Resolution:
     """The taxonomies found for an NPI on a date and the source that gave them."""
 
@@ -184,6 +188,21 @@ class ProviderDirectory:
                 if period.code == credential and period.in_force(on):
                     return True
         return False
+
+    def credential_periods(
+        self, npi: str, credential: str
+    ) -> list[tuple[date | None, date | None]]:
+        """(start, end) of every period any source grants ``credential`` to ``npi``, earliest
+        first (an open start counts as earliest): for credentials whose first period only counts."""
+        periods: list[tuple[date | None, date | None]] = []
+        if not npi:
+            return periods
+        for listing in self.listings(npi):
+            for period in listing.credentials:
+                if period.code == credential:
+                    periods.append((period.start, period.end))
+        periods.sort(key=_period_start)
+        return periods
 
     def deactivation(self, npi: str, on: date | None) -> tuple[Period, str] | None:
         """(the deactivation period, its source) when the NPI was deactivated on the date."""

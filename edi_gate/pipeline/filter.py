@@ -22,7 +22,7 @@ from edi_gate.memo import Memo
 from edi_gate.pipeline.accounting import NO_RULESET, no_ruleset_finding, passthrough_reason
 from edi_gate.rules.engine import decide
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
-from edi_gate.spool import Spool
+from edi_gate.spool import RecordSpool, Spool
 from edi_gate.x12.errors import SyntaxIssue, X12Error
 from edi_gate.x12.loops import (
     EnvelopeIssue,
@@ -418,7 +418,7 @@ def prescan(
     return damaged
 
 
-DECISION_SPOOL_BYTES: Final = 4 << 20
+DECISION_SPOOL_BYTES: Final = 2 << 20
 
 
 class _DecisionSpool(Spool):
@@ -497,6 +497,27 @@ class _Tally:
                 summary.claims_by_rule[SYNTAX_RULE] += self.claims
 
 
+class InterchangeIssues:
+    """(ISA text, issues) of the interchanges whose IEA disagreed with their ISA, for the TA1s
+    written after the run: spooled, as a hostile file may hold a million such interchanges."""
+
+    def __init__(self) -> None:
+        self._spool = RecordSpool(256 << 10)
+
+    def append(self, item: tuple[Segment, list[EnvelopeIssue]]) -> None:
+        isa, issues = item
+        for issue in issues:
+            self._spool.append(issue.code.encode("ascii") + b"\x1f" + isa.text)
+
+    def __iter__(self) -> Iterator[tuple[bytes, list[EnvelopeIssue]]]:
+        for record in self._spool.records():
+            code, _, text = record.partition(b"\x1f")
+            yield text, [EnvelopeIssue(code.decode("ascii"), "", 0)]
+
+    def __len__(self) -> int:
+        return self._spool.count
+
+
 @dataclass
 class FilterRun:
     """Configuration of one filter run; ``run`` streams ``source`` through it."""
@@ -514,7 +535,7 @@ class FilterRun:
     # rejected because one of their transaction sets is damaged, with the reason (see prescan).
     rejected_interchanges: dict[int, str] = field(default_factory=dict)
     # Interchanges whose IEA disagreed with their ISA: (the ISA, the issues), for TA1s.
-    interchange_issues: list[tuple[Segment, list[EnvelopeIssue]]] = field(default_factory=list)
+    interchange_issues: InterchangeIssues = field(default_factory=InterchangeIssues)
     # The duplicate check (edi_gate.state): given an ISA, None to process the interchange, or
     # why it is refused. Refused interchanges are skipped whole and listed in ``refused``.
     admit: Callable[[Segment], str | None] | None = None

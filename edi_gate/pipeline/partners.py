@@ -16,6 +16,9 @@ ConfigError naming the file and line, instead of quarantining a partner's files 
     outbox = "demosub01"                 # relative: under --acks; absolute: as is
     scope = "claim"                      # or "line"; default: the watcher's --scope
     require_ruleset = true               # reject unjudged claims; default: --require-ruleset
+
+    [limits]                             # bounds on hostile input, see edi_gate.limits
+    max_loop_bytes = "2MiB"
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from edi_gate.errors import ConfigError, read_config_text
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
-TOP_LEVEL_KEYS = {"unknown_sender", "partners", "outbox_mode", "outbox_group"}
+TOP_LEVEL_KEYS = {"unknown_sender", "partners", "outbox_mode", "outbox_group", "limits"}
 PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope", "require_ruleset"}
 SCOPES = ("claim", "line")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -56,6 +59,7 @@ class PartnerBook:
     path: Path | None = None
     outbox_mode: int | None = None  # acknowledgments in the outboxes (None: 0600)
     outbox_group: str | None = None
+    limits: dict[str, object] | None = None  # the [limits] table, checked (edi_gate.limits)
 
     def find(self, sender: str) -> Partner | None:
         """The partner for an ISA06 value (compared trimmed, as written in the file)."""
@@ -160,6 +164,11 @@ def load_partners(path: str | Path) -> PartnerBook:
                 line=_line_of(text, key="outbox_group"),
             )
         book.outbox_group = str(group)
+    if "limits" in data:
+        from edi_gate.limits import limits_from_table
+
+        book.limits = data["limits"]
+        limits_from_table(book.limits, where)  # checked now: a typo stops the watcher at start
     for sender, entry in tables.items():
         line = _line_of(text, sender)
 

@@ -48,6 +48,7 @@ from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.pipeline.positions import shift_positions
 from edi_gate.report.tallies import CompareTallies, ReportTallies, named_lines
 from edi_gate.rules.findings import SYNTAX_RULE, Decision
+from edi_gate.x12.errors import shown_name
 from edi_gate.x12.model import Claim
 
 DEFAULT_SPLIT_SIZE = 8 << 20  # big enough that per-unit overhead is noise, small enough to spread
@@ -224,7 +225,7 @@ def expand_inputs(arguments: Iterable[str]) -> tuple[list[Source], list[dict[str
 
 def _sources_of(path: Path, errors: list[dict[str, str]]) -> list[Source]:
     if path.suffix.lower() != ".zip":
-        return [Source(str(path), str(path))]
+        return [Source(shown_name(str(path)), str(path))]  # names escaped for reports
     try:
         with zipfile.ZipFile(path) as archive:
             members = sorted(
@@ -235,7 +236,7 @@ def _sources_of(path: Path, errors: list[dict[str, str]]) -> list[Source]:
     except (zipfile.BadZipFile, OSError) as error:
         errors.append({"source": str(path), "error": f"not a readable zip archive: {error}"})
         return []
-    return [Source(f"{path}!{member}", str(path), member) for member in members]
+    return [Source(shown_name(f"{path}!{member}"), str(path), member) for member in members]
 
 
 def plan_units(sources: list[Source], split_size: int = DEFAULT_SPLIT_SIZE) -> list[WorkUnit]:

@@ -26,6 +26,7 @@ from edi_gate.pipeline.outputs import OutputSet
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
 from edi_gate.state.store import StateStore
+from edi_gate.x12.loops import Limits
 
 # TA105 note 025: "Duplicate Interchange Control Number" (X12 element I18).
 DUPLICATE_NOTE = "025"
@@ -77,6 +78,7 @@ def run_filter_file(
     reject: str = "set",
     require_ruleset: bool = False,
     now: datetime,
+    limits: Limits | None = None,
 ) -> Summary:
     """Filter ``source`` into the targets. On unreadable X12 nothing is written but the TA1/999.
 
@@ -95,7 +97,7 @@ def run_filter_file(
     try:
         if reject == "interchange":
             source = _seekable(source)
-            rejected_interchanges = prescan(source, name, log=log)
+            rejected_interchanges = prescan(source, name, limits, log=log)
             log.close()
             log = InterchangeLog()
             source.seek(0)
@@ -121,6 +123,7 @@ def run_filter_file(
             require_ruleset=require_ruleset,
             duplicate_claims=claims,
             interchanges=log,
+            limits=limits,
         )
         summary = run.run(source, name)
         if ack999 is not None:
@@ -180,7 +183,7 @@ def _seekable(source: BinaryIO) -> BinaryIO:
             return source
     except (AttributeError, ValueError):
         pass
-    copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - closed with the run
+    copy = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed with the run
     shutil.copyfileobj(source, copy, 1 << 20)
     copy.seek(0)
     return copy  # type: ignore[return-value]

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+from edi_gate.memo import TextMemo
+
 CODE_RE = re.compile(r"^(\d{5}|[A-Z]\d{4}|\d{4}[A-Z])$")
 RANGE_RE = re.compile(r"^(\d{5})-(\d{5})$")
 TAXONOMY_RE = re.compile(r"^[0-9A-Z]{9}X$")
@@ -17,6 +19,7 @@ TAXONOMY_PREFIX_RE = re.compile(r"^[0-9A-Z]{1,9}$")
 
 
 SEEN_LIMIT: Final = 1 << 16
+MAX_CODE_LENGTH: Final = 5  # CPT and HCPCS codes: longer texts are never memo keys
 
 
 def _in_ranges(n: int, ranges: tuple[tuple[int, int], ...]) -> bool:
@@ -31,19 +34,18 @@ class CodeSet:
     def __init__(self, codes: Iterable[str] = (), ranges: Iterable[tuple[int, int]] = ()) -> None:
         self.codes: frozenset[str] = frozenset(codes)
         self.ranges: tuple[tuple[int, int], ...] = tuple(sorted(set(ranges)))
-        self._seen: dict[str, bool] = {}  # range answers, so the hot path is one dict hit
+        # range answers, so the hot path is one dict hit; keys from the input (edi_gate.memo)
+        self._seen = TextMemo(self._range_answer, MAX_CODE_LENGTH, SEEN_LIMIT)
 
     def __contains__(self, code: object) -> bool:
         if code in self.codes:
             return True
         if not self.ranges or not isinstance(code, str):
             return False
-        hit = self._seen.get(code)
-        if hit is None:
-            hit = len(code) == 5 and code.isdigit() and _in_ranges(int(code), self.ranges)
-            if len(self._seen) < SEEN_LIMIT:  # bounded: junk codes cannot grow it forever
-                self._seen[code] = hit
-        return hit
+        return self._seen.get(code)
+
+    def _range_answer(self, code: str) -> bool:
+        return len(code) == 5 and code.isdigit() and _in_ranges(int(code), self.ranges)
 
     def __or__(self, other: CodeSet) -> CodeSet:
         return CodeSet(self.codes | other.codes, self.ranges + other.ranges)

@@ -176,14 +176,15 @@ class ClaimContext:
         bills. A credential marked initial-only (ASBS) counts only in its first period: "must be
         re-privileged (at the expiration of the ASBS certification) with an AIUM accreditation".
         """
-        if self.roster is None:
+        directory = self.directory
+        if directory is None:
             return ""
         on = self.line_date(line)
         billing = self.claim.billing.npi
         for cred in cert.credentials:
             holders = (npi, billing) if cred in cert.practice_credentials else (npi,)
             for holder in holders:
-                if not holder or not self.roster.has_credential(holder, cred, on):
+                if not holder or not directory.has_credential(holder, cred.upper(), on):
                     continue
                 if cred in cert.initial_only and not self._first_period(holder, cred, on):
                     continue
@@ -191,8 +192,8 @@ class ClaimContext:
         return ""
 
     def _first_period(self, npi: str, credential: str, on: date | None) -> bool:
-        assert self.roster is not None
-        periods = self.roster.credential_periods(npi, credential)
+        assert self.directory is not None
+        periods = self.directory.credential_periods(npi, credential.upper())
         if not periods:
             return False
         start, end = periods[0]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
+from edi_gate.memo import TextMemo
+
 if TYPE_CHECKING:
     from edi_gate.rules.base import Rule
     from edi_gate.rules.codeset import CodeSet
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 # Bound on the memo dicts: junk codes in a hostile file cannot grow them forever.
 MEMO_LIMIT: Final = 1 << 16
+MAX_CODE_LENGTH: Final = 8  # procedure codes are 5 characters: longer texts are not memo keys
 
 
 class RulePlan:
@@ -41,8 +44,10 @@ class RulePlan:
                 self._always |= 1 << i
             else:
                 self._triggered.append((1 << i, codes, rule.office_only))
-        self._office: dict[str, int] = {}  # code on an office line -> mask
-        self._elsewhere: dict[str, int] = {}  # code on any other line -> mask
+        # code on an office line / on any other line -> mask; codes come from the input, so
+        # the tables are bounded in entries and key length (edi_gate.memo)
+        self._office = TextMemo(self._office_mask, MAX_CODE_LENGTH, MEMO_LIMIT)
+        self._elsewhere = TextMemo(self._elsewhere_mask, MAX_CODE_LENGTH, MEMO_LIMIT)
         self._by_mask: dict[int, tuple[Rule, ...]] = {}
 
     def rules_for(
@@ -53,15 +58,8 @@ class RulePlan:
         office, elsewhere = self._office, self._elsewhere
         for line in lines:
             code = line.procedure
-            if line.place_of_service in office_pos:
-                bits = office.get(code)
-                if bits is None:
-                    bits = self._code_mask(code, True)
-            else:
-                bits = elsewhere.get(code)
-                if bits is None:
-                    bits = self._code_mask(code, False)
-            mask |= bits
+            memo = office if line.place_of_service in office_pos else elsewhere
+            mask |= memo.get(code)
         rules = self._by_mask.get(mask)
         if rules is None:
             rules = tuple(r for i, r in enumerate(self.rules) if mask >> i & 1)
@@ -74,7 +72,10 @@ class RulePlan:
         for bit, codes, office_only in self._triggered:
             if (in_office or not office_only) and code in codes:
                 mask |= bit
-        memo = self._office if in_office else self._elsewhere
-        if len(memo) < MEMO_LIMIT:
-            memo[code] = mask
         return mask
+
+    def _office_mask(self, code: str) -> int:
+        return self._code_mask(code, True)
+
+    def _elsewhere_mask(self, code: str) -> int:
+        return self._code_mask(code, False)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edi_gate.directory.lookup import ProviderDirectory, Resolution, Source
 from edi_gate.errors import ConfigError
+from edi_gate.memo import Memo
 from edi_gate.resources import default_rulesets, example_conf
 from edi_gate.rules.base import Rule
 from edi_gate.rules.context import ClaimContext
@@ -95,7 +96,8 @@ class Engine:
         self.office_pos_override = office_pos
         # one ruleset named explicitly (`--ruleset FILE`) applies to every claim, whatever its date
         self.pinned = pinned and len(self.rulesets) == 1
-        self._by_date: dict[date | None, Ruleset | None] = {}
+        # dates of service from the input: a bounded table (edi_gate.memo)
+        self._by_date: Memo[date | None, Ruleset | None] = Memo(self._ruleset_on)
         # per ruleset (by identity): its enabled rules indexed by trigger code, built once
         self._plans: dict[int, RulePlan] = {id(r): RulePlan(r.rules) for r in self.rulesets}
 
@@ -146,15 +148,12 @@ class Engine:
         returns its one ruleset for every date."""
         if self.pinned:
             return self.rulesets[0]
-        if on in self._by_date:
-            return self._by_date[on]
-        hit: Ruleset | None
+        return self._by_date.get(on)
+
+    def _ruleset_on(self, on: date | None) -> Ruleset | None:
         if on is None:
-            hit = self.ruleset_for(date.today()) or self.rulesets[-1]
-        else:
-            hit = next((r for r in self.rulesets if r.covers(on)), None)
-        self._by_date[on] = hit
-        return hit
+            return self.ruleset_for(date.today()) or self.rulesets[-1]
+        return next((r for r in self.rulesets if r.covers(on)), None)
 
     def ruleset_labels(self) -> list[str]:
         """'imaging-2024.05 (2023-01-01 .. open)' per loaded ruleset, by date: what a run's

@@ -99,13 +99,12 @@ class Roster:
         """(effective, expires) of every row granting ``credential`` to ``npi``, earliest first
         (an open start counts as earliest): for credentials whose first period only counts."""
         credential = credential.upper()
+        found = self._listings.get(npi)
+        if not found:
+            return []
         return sorted(
-            (
-                (row.effective, row.expires)
-                for row in self._rows.get(npi, ())
-                if row.credential == credential
-            ),
-            key=lambda period: period[0] or date.min,
+            ((p.start, p.end) for p in found[0].credentials if p.code == credential),
+            key=_period_start,
         )
 
     def credentials(self, npi: str, on_date: date | None) -> frozenset[str]:
@@ -113,6 +112,10 @@ class Roster:
         if not found:
             return frozenset()
         return frozenset(p.code for p in found[0].credentials if p.in_force(on_date))
+
+
+def _period_start(period: tuple[date | None, date | None]) -> date:
+    return period[0] or date.min
 
 
 def listing_of(npi: str, rows: list[RosterRow]) -> Listing:

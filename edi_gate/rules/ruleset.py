@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate.errors import ConfigError, read_config_text
+from edi_gate.memo import TextMemo
 from edi_gate.rules import nucc
 from edi_gate.rules.base import (
     NCCI_DISTINCT_SERVICE,
@@ -37,6 +38,7 @@ from edi_gate.rules.codeset import (
 
 COMPONENTS = ("technical", "global")  # ordered from least to most permissive
 NO_CODES = CodeSet()  # shared empty set: an unknown family matches nothing
+MAX_TAXONOMY_LENGTH = 10  # a NUCC code; longer PRV03 texts are looked up, never memoised
 RULE_ID_RE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 STATUS_RE = re.compile(r"^(A[0-8]):(\d{1,3})$")
 MAX_PYX12_STATUS = 771  # pyx12's X214 claim_status list stops at 771
@@ -196,9 +198,11 @@ class Ruleset:
         self.prior_auth_codes: CodeSet = CodeSet()
         self.certification_codes: CodeSet = CodeSet()
         self.advanced_imaging: CodeSet = CodeSet()  # MRI/MRA, CT/CTA, PET: radiologists only
-        self._specialty_memo: dict[str, tuple[str, ...]] = {}
-        self._grant_memo: dict[str, dict[str, str]] = {}
-        self._describe_memo: dict[str, str] = {}
+        # Keyed by PRV03 text from the input: bounded in entries and key length (edi_gate.memo).
+        self._specialty_memo = TextMemo(self._specialties_of, MAX_TAXONOMY_LENGTH)
+        # Keyed by the specialty ids a taxonomy maps to: as many as the ruleset makes, no more.
+        self._grant_memo: dict[tuple[str, ...], dict[str, str]] = {}
+        self._describe_memo = TextMemo(self._describe, MAX_TAXONOMY_LENGTH)
 
     # -- dates -------------------------------------------------------------------------------
     def covers(self, on: date) -> bool:
@@ -219,20 +223,19 @@ class Ruleset:
 
     def specialties_for(self, taxonomy: str) -> tuple[str, ...]:
         """Specialty ids a taxonomy belongs to (its NUCC classification or specialization)."""
-        hit = self._specialty_memo.get(taxonomy)
-        if hit is None:
-            hit = tuple(s.id for s in self.specialties.values() if taxonomy in s.taxonomies)
-            if len(self._specialty_memo) < 4096:  # bounded: taxonomies come from the input
-                self._specialty_memo[taxonomy] = hit
-        return hit
+        return self._specialty_memo.get(taxonomy)
+
+    def _specialties_of(self, taxonomy: str) -> tuple[str, ...]:
+        return tuple(s.id for s in self.specialties.values() if taxonomy in s.taxonomies)
 
     def grants_for(self, taxonomy: str) -> dict[str, str]:
         """code -> component a taxonomy is privileged for: the union of its tables, where a code
         appears in two of them the more permissive component wins. Ranges are not allowed in
         privilege tables, so this is a plain dict."""
-        hit = self._grant_memo.get(taxonomy)
+        key = self.specialties_for(taxonomy)
+        hit = self._grant_memo.get(key)
         if hit is None:
-            specs = set(self.specialties_for(taxonomy))
+            specs = set(key)
             hit = {}
             for table in self.tables.values():
                 if specs.intersection(table.specialties):
@@ -241,8 +244,7 @@ class Ruleset:
                         old = hit.get(code)
                         if old is None or COMPONENTS.index(old) < rank:
                             hit[code] = table.component
-            if len(self._grant_memo) < 4096:
-                self._grant_memo[taxonomy] = hit
+            self._grant_memo[key] = hit
         return hit
 
     def tables_for(self, taxonomy: str) -> list[PrivilegeTable]:
@@ -253,23 +255,20 @@ class Ruleset:
         """The taxonomy in words for messages: 'Cardiovascular disease (207RC0000X)' by the seed
         specialties it counts for; else NUCC's own name, 'Internal Medicine / Gastroenterology
         (207RG0100X)'; 'taxonomy X (not a NUCC code)' when the code set has no such code."""
-        hit = self._describe_memo.get(taxonomy)
-        if hit is None:
-            labels = [self.specialties[s].label for s in self.specialties_for(taxonomy)]
-            if self.is_radiologist(taxonomy):
-                labels = ["Radiology"]
-            elif self.is_npp(taxonomy):
-                labels = ["Non-physician practitioner"]
-            node = nucc.code_set().get(taxonomy)
-            if labels:
-                hit = f"{'/'.join(labels)} ({taxonomy})"
-            elif node is not None:
-                hit = f"{node.name} ({taxonomy})"
-            else:
-                hit = f"taxonomy {taxonomy} (not a NUCC code)"
-            if len(self._describe_memo) < 4096:  # bounded: taxonomies come from the input
-                self._describe_memo[taxonomy] = hit
-        return hit
+        return self._describe_memo.get(taxonomy)
+
+    def _describe(self, taxonomy: str) -> str:
+        labels = [self.specialties[s].label for s in self.specialties_for(taxonomy)]
+        if self.is_radiologist(taxonomy):
+            labels = ["Radiology"]
+        elif self.is_npp(taxonomy):
+            labels = ["Non-physician practitioner"]
+        node = nucc.code_set().get(taxonomy)
+        if labels:
+            return f"{'/'.join(labels)} ({taxonomy})"
+        if node is not None:
+            return f"{node.name} ({taxonomy})"
+        return f"taxonomy {taxonomy} (not a NUCC code)"
 
     def known_credentials(self) -> frozenset[str]:
         """Every credential the ruleset reads from a roster (certifications, mobile reading):

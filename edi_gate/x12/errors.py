@@ -1,6 +1,61 @@
-"""The error for X12 that cannot be read, naming the file, segment and problem."""
+"""The error for X12 that cannot be read, naming the file, segment and problem.
+
+Messages about input reach logs, ``error.json``, replay reports and summaries, where patient data
+must never appear. So they are built only from a whitelist of values, each checked by one of the
+``shown_*`` functions below: a segment id of 2-3 uppercase letters or digits, a control number or
+count that passes its type check (digits), an ordinal or element position (ints), and the file
+name, escaped. Anything else is described ("not a control number"), never quoted.
+"""
 
 from __future__ import annotations
+
+from typing import Final
+
+MAX_CONTROL_DIGITS: Final = 9  # ISA13, GS06, ST02 as payers send them: N0 1-9 digits
+MAX_COUNT_DIGITS: Final = 10  # SE01, GE01, IEA01
+
+
+def shown_id(tag: str | bytes) -> str:
+    """A segment id fit to show ("NM1"), or a description of one that is not: an id is 2-3
+    uppercase letters or digits; a segment without the declared separator is all "id"."""
+    text = tag.decode("latin-1") if isinstance(tag, bytes) else tag
+    if 2 <= len(text) <= 3 and text.isascii() and text.isalnum() and text.upper() == text:
+        return text
+    return "unreadable id"
+
+
+def shown_control(value: str, max_digits: int = MAX_CONTROL_DIGITS) -> str:
+    """A control number quoted when it passes its type check (1 to ``max_digits`` digits), else
+    described: an element that should hold one may hold anything."""
+    if 1 <= len(value) <= max_digits and value.isascii() and value.isdigit():
+        return repr(value)
+    return "(empty)" if not value else "(not a control number)"
+
+
+def shown_count(value: str) -> str:
+    """A count element (SE01, GE01, IEA01) quoted when it is one, else described."""
+    if 1 <= len(value) <= MAX_COUNT_DIGITS and value.isascii() and value.isdigit():
+        return repr(value)
+    return "(empty)" if not value else "(not a number)"
+
+
+def shown_name(name: str) -> str:
+    """A file name fit for a terminal and a JSON file: control characters, lone surrogates (the
+    undecodable bytes of a non-UTF-8 name) and other unprintables escaped, the rest as is."""
+    if name.isprintable():
+        return name
+    out = []
+    for char in name:
+        code = ord(char)
+        if char.isprintable():
+            out.append(char)
+        elif 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's escape for an undecodable byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "".join(out)
 
 
 class X12Error(Exception):
@@ -19,11 +74,9 @@ class X12Error(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.source = source
+        self.source = shown_name(source)
         self.ordinal = ordinal
-        self.segment_id = (
-            segment_id.decode("latin-1") if isinstance(segment_id, bytes) else segment_id
-        )
+        self.segment_id = None if segment_id is None else shown_id(segment_id)
         self.transaction_ordinal = transaction_ordinal
         # TA1 interchange note code (X12 element I18) when the problem is in the ISA/IEA envelope.
         self.ta1_note = ta1_note
@@ -88,7 +141,8 @@ class SyntaxIssue:
         self.loop_id = loop_id  # IK303
 
     def __str__(self) -> str:
-        return f"segment {self.position} of the transaction set ({self.segment_id}): {self.message}"
+        where = f"segment {self.position} of the transaction set ({shown_id(self.segment_id)})"
+        return f"{where}: {self.message}"
 
     def __repr__(self) -> str:
         return f"SyntaxIssue({self!s})"

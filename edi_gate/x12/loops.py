@@ -16,7 +16,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from edi_gate.memo import Memo
-from edi_gate.x12.errors import SyntaxIssue, X12Error
+from edi_gate.x12.errors import (
+    SyntaxIssue,
+    X12Error,
+    shown_control,
+    shown_count,
+    shown_id,
+    shown_name,
+)
 from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
 from edi_gate.x12.tokenizer import DEFAULT_MAX_SEGMENT_BYTES, Delimiters, Segment
 
@@ -40,16 +47,76 @@ MAX_LOOP_DEPTH: Final = 3  # 2000A > 2000B > 2000C is as deep as an 837P hierarc
 class Limits:
     """Bounds on hostile input: beyond them the input is in error, never memory exhausted.
 
-    Sizes that bound memory raise X12Error (the run fails, exit 65); TR3 repeat counts reject the
-    transaction set with a SyntaxIssue. The HL depth needs no limit: only 20 > 22 > 23 is accepted,
-    any other parentage is a SyntaxIssue, so at most MAX_LOOP_DEPTH levels are ever held.
+    What is held in memory is bounded in bytes as well as in segments. Sizes that bound memory
+    raise X12Error (the run fails, exit 65); TR3 repeat counts reject the transaction set with a
+    SyntaxIssue. The HL depth needs no limit: only 20 > 22 > 23 is accepted, any other parentage
+    is a SyntaxIssue, so at most MAX_LOOP_DEPTH levels are ever held. Settable with ``--limits``
+    or a partners file's ``[limits]`` table (edi_gate.limits).
     """
 
     max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES  # one segment (so one element); tokenizer
     max_loop_segments: int = 20_000  # segments held for one claim, HL level or set header
+    max_loop_bytes: int = 2 << 20  # bytes held for one claim, HL level or set header
+    max_claimless_bytes: int = 256 << 20  # HL levels before a set's first claim (spooled to disk)
     max_claim_lines: int = 50  # X222A1: loop 2400 repeats at most 50 times per claim
-    max_hl_per_set: int = 100_000  # HL ids remembered per transaction set (parent checks)
+    max_hl_per_set: int = 4_000_000  # HLs per transaction set (one byte each for parent checks)
     max_issues_per_set: int = 1_000  # syntax issues kept per transaction set; later ones dropped
+
+
+MAX_HL_ID_LENGTH: Final = 12  # HL01 is AN 1-12
+MAX_NAMED_HL_IDS: Final = 10_000  # HL01s that are not small numbers, remembered by name
+LEVEL_CODES: Final = ("", HL_BILLING, HL_SUBSCRIBER, HL_PATIENT, "?")
+
+
+class HlIds:
+    """The HL01s of one transaction set and their level codes, for the parent checks.
+
+    HL01s are numbers counted from 1 in every file seen: those are remembered in a bytearray (one
+    byte per id, the level's index in LEVEL_CODES), so a million-claim set costs about a megabyte
+    where a dict cost a hundred. Other ids go to a dict capped at MAX_NAMED_HL_IDS.
+    """
+
+    __slots__ = ("numbered", "named", "count", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.numbered = bytearray()
+        self.named: dict[str, int] = {}
+        self.count = 0
+        self.limit = limit
+
+    def _index(self, hl_id: str) -> int:
+        if hl_id.isdigit() and hl_id.isascii() and len(hl_id) <= 9 and hl_id[0] != "0":
+            number = int(hl_id)
+            if number <= self.limit:
+                return number
+        return -1
+
+    def level(self, hl_id: str) -> str | None:
+        """The level code of an earlier HL, None when there was none."""
+        number = self._index(hl_id)
+        if number >= 0:
+            code = self.numbered[number] if number < len(self.numbered) else 0
+        else:
+            code = self.named.get(hl_id, 0)
+        return LEVEL_CODES[code] if code else None
+
+    def add(self, hl_id: str, level: str) -> bool:
+        """Remember an HL; False when the set has more than the limits allow (then nothing is
+        remembered: the set is rejected already)."""
+        code = LEVEL_CODES.index(level) if level in LEVEL_CODES[1:4] else 4
+        if self.count >= self.limit:
+            return False
+        number = self._index(hl_id)
+        if number >= 0:
+            if number >= len(self.numbered):
+                self.numbered.extend(bytes(number + 1 - len(self.numbered)))
+            self.numbered[number] = code
+        elif len(self.named) < MAX_NAMED_HL_IDS:
+            self.named[hl_id] = code
+        else:
+            return False
+        self.count += 1
+        return True
 
 
 def is_837p(version: str, st_id: str, st03: str = "") -> bool:
@@ -255,13 +322,15 @@ class _Transaction:
         "patient",
         "payer",
         "hl_ids",
+        "hl_overflow",
+        "claimless_bytes",
         "hl_billing",
         "hl_subscriber",
         "hl_patient",
         "level",
     )
 
-    def __init__(self, envelope: Envelope) -> None:
+    def __init__(self, envelope: Envelope, hl_limit: int) -> None:
         self.envelope = envelope
         self.issues: list[SyntaxIssue] = []
         self.position = 1  # ST is segment 1 of the set
@@ -269,7 +338,9 @@ class _Transaction:
         self.subscriber = Party()
         self.patient = Party()
         self.payer = Party()
-        self.hl_ids: dict[str, str] = {}  # HL01 -> level code
+        self.hl_ids = HlIds(hl_limit)
+        self.hl_overflow = False  # more HLs than the limits: reported once
+        self.claimless_bytes = 0  # bytes of HL levels before the set's first claim
         self.hl_billing = self.hl_subscriber = self.hl_patient = ""
         self.level = ""
 
@@ -281,9 +352,10 @@ class EventReader:
         self, segments: Iterable[Segment], source: str, *, limits: Limits | None = None
     ) -> None:
         self.segments = segments
-        self.source = source
+        self.source = shown_name(source)  # into decisions and errors: escaped once, here
         self.limits = limits = limits or Limits()
         self._max_held = limits.max_loop_segments
+        self._max_bytes = limits.max_loop_bytes
         self.claims_read = 0
         self._isa: Segment | None = None  # the open interchange, for a TA1
         self._st_position = 0  # position in the open transaction set, for error messages
@@ -314,14 +386,17 @@ class EventReader:
         envelope: Envelope | None = None
 
         known, structural, read_in_claim = KNOWN_837P_TAGS, STRUCTURAL_TAGS, CLAIM_READ_TAGS
+        max_bytes = self._max_bytes
+        held = 0  # bytes of the claim, HL level or set header being held
         for segment in self.segments:
             tag = segment.tag
             if claim is not None and tag not in structural:
                 # The hot path: a segment inside a claim.
                 st_position += 1
                 claim.segments.append(segment)
-                if len(claim.segments) > self._max_held:
-                    raise self._too_long(f"claim {claim.claim_id!r}", segment)
+                held += len(segment.raw)
+                if len(claim.segments) > self._max_held or held > max_bytes:
+                    raise self._too_long(f"claim {claim.ordinal} of the file", segment, held)
                 assert txn is not None  # a claim is only opened inside an 837P set
                 if tag in read_in_claim:
                     txn.position = st_position
@@ -335,7 +410,8 @@ class EventReader:
                 if tag in (b"ST", b"GE", b"IEA", b"GS", b"ISA"):
                     self._st_position = st_position
                     raise self._error(
-                        f"{tag_text(tag)} inside transaction set {st.element(2)}: SE missing",
+                        f"{shown_id(tag)} inside transaction set {shown_control(st.element(2))}: "
+                        "SE missing",
                         segment,
                         "024",
                     )
@@ -350,8 +426,9 @@ class EventReader:
                     if tag not in STRUCTURAL_TAGS:
                         self._check_tag(txn, segment)
                         header.append(segment)
-                        if len(header) > self._max_held:
-                            raise self._too_long("the transaction set header", segment)
+                        held += len(segment.raw)
+                        if len(header) > self._max_held or held > max_bytes:
+                            raise self._too_long("the transaction set header", segment, held)
                         self._read_header(txn, segment)
                         continue
                     assert txn_start is not None
@@ -365,6 +442,9 @@ class EventReader:
                     if pending_level is not None:
                         yield pending_level
                     pending_level = self._open_level(txn, segment)
+                    held = len(segment.raw)
+                    if not self.claims_read_in_set(txn):
+                        self._count_claimless(txn, held, segment)
                     continue
                 if tag == b"CLM":
                     if pending_level is not None:
@@ -378,21 +458,31 @@ class EventReader:
                         )
                     self.claims_read += 1
                     claim = self._open_claim(txn, segment)
+                    txn.claimless_bytes = -1  # the set has a claim: nothing more to count
+                    held = len(segment.raw)
                     line_state = ["2300", None]
                     continue
                 self._check_tag(txn, segment)
                 if claim is not None:
                     claim.segments.append(segment)
-                    if len(claim.segments) > self._max_held:
-                        raise self._too_long(f"claim {claim.claim_id!r}", segment)
+                    held += len(segment.raw)
+                    if len(claim.segments) > self._max_held or held > max_bytes:
+                        raise self._too_long(f"claim {claim.ordinal} of the file", segment, held)
                     self._read_claim_segment(txn, claim, segment, line_state)
                 elif pending_level is not None:
                     pending_level.segments.append(segment)
-                    if len(pending_level.segments) > self._max_held:
-                        raise self._too_long(f"HL {pending_level.hl_id!r}", segment)
+                    held += len(segment.raw)
+                    if len(pending_level.segments) > self._max_held or held > max_bytes:
+                        raise self._too_long(
+                            f"the HL level at segment {pending_level.segments[0].ordinal}",
+                            segment,
+                            held,
+                        )
+                    if txn.claimless_bytes >= 0:
+                        self._count_claimless(txn, len(segment.raw), segment)
                     self._read_level_segment(txn, segment)
                 else:
-                    self._issue(txn, segment, f"{tag_text(tag)} before the first HL", "2")
+                    self._issue(txn, segment, f"{shown_id(tag)} before the first HL", "2")
                 continue
 
             if tag == b"SE":
@@ -432,12 +522,11 @@ class EventReader:
                 claims = is_837p(env.version, st_id, segment.element(3))
                 txn_start = TransactionStart(segment, claims, env)
                 if claims:
-                    txn = _Transaction(env)
+                    txn = _Transaction(env, self.limits.max_hl_per_set)
                     header = []
+                    held = len(segment.raw)
                     if segment.element(3) and not segment.element(3).startswith("005010X222"):
-                        self._issue(
-                            txn, segment, f"ST03 {segment.element(3)} is not 005010X222", "8"
-                        )
+                        self._issue(txn, segment, "ST03 is not 005010X222", "8")
                 else:
                     header = None
                     yield txn_start
@@ -451,7 +540,7 @@ class EventReader:
                 yield interchange
                 continue
             if interchange is None:
-                raise self._error(f"{tag_text(tag)} outside an interchange", segment, "024")
+                raise self._error(f"{shown_id(tag)} outside an interchange", segment, "024")
             if tag == b"GS":
                 if group is not None:
                     raise self._error("GS before the previous group's GE", segment, "024")
@@ -466,13 +555,14 @@ class EventReader:
                 issues: list[EnvelopeIssue] = []
                 if segment.element(2) != group.element(6):
                     message = (
-                        f"GE02 {segment.element(2)!r} does not match GS06 {group.element(6)!r}"
+                        f"GE02 {shown_control(segment.element(2))} does not match GS06 "
+                        f"{shown_control(group.element(6))}"
                     )
                     issues.append(EnvelopeIssue("4", message, segment.ordinal))
                 if segment.element(1) != str(transactions):
                     message = (
-                        f"GE01 says {segment.element(1)!r} transaction sets, the group has "
-                        f"{transactions}"
+                        f"GE01 says {shown_count(segment.element(1))} transaction sets, the "
+                        f"group has {transactions}"
                     )
                     issues.append(EnvelopeIssue("5", message, segment.ordinal))
                 yield GroupEnd(segment, transactions, issues)
@@ -485,11 +575,15 @@ class EventReader:
                 isa13 = interchange.isa.element(13)
                 issues = []
                 if segment.element(2) != isa13:
-                    message = f"IEA02 {segment.element(2)!r} does not match ISA13 {isa13!r}"
+                    message = (
+                        f"IEA02 {shown_control(segment.element(2))} does not match ISA13 "
+                        f"{shown_control(isa13)}"
+                    )
                     issues.append(EnvelopeIssue("001", message, segment.ordinal))
                 if segment.element(1) != str(groups):
                     message = (
-                        f"IEA01 says {segment.element(1)!r} functional groups, the interchange "
+                        f"IEA01 says {shown_count(segment.element(1))} functional groups, the "
+                        "interchange "
                         f"has {groups}"
                     )
                     issues.append(EnvelopeIssue("021", message, segment.ordinal))
@@ -501,15 +595,33 @@ class EventReader:
                 yield InterchangeAcknowledgment(segment)
                 continue
             raise self._error(
-                f"unexpected segment {tag_text(tag)!r} outside a transaction set", segment, "024"
+                f"unexpected segment ({shown_id(tag)}) outside a transaction set", segment, "024"
             )
 
     # -- transaction set pieces ------------------------------------------------------------
 
-    def _too_long(self, what: str, segment: Segment) -> X12Error:
+    def _too_long(self, what: str, segment: Segment, held: int) -> X12Error:
+        if held > self._max_bytes:
+            return self._error(
+                f"{what} holds more than {self._max_bytes} bytes (limit max_loop_bytes)", segment
+            )
         return self._error(
             f"{what} has more than {self._max_held} segments (limit max_loop_segments)", segment
         )
+
+    @staticmethod
+    def claims_read_in_set(txn: _Transaction) -> bool:
+        return txn.claimless_bytes < 0
+
+    def _count_claimless(self, txn: _Transaction, size: int, segment: Segment) -> None:
+        """HL levels before a set's first claim are held (spooled) until its SE: a budget."""
+        txn.claimless_bytes += size
+        if txn.claimless_bytes > self.limits.max_claimless_bytes:
+            raise self._error(
+                f"the transaction set holds more than {self.limits.max_claimless_bytes} bytes of "
+                "HL levels before its first claim (limit max_claimless_bytes)",
+                segment,
+            )
 
     def _issue(
         self,
@@ -539,9 +651,11 @@ class EventReader:
 
     def _check_tag(self, txn: _Transaction, segment: Segment) -> None:
         if segment.tag not in KNOWN_837P_TAGS:
-            # Quote the id only: what follows it may be patient data, and messages reach logs.
-            tag = segment.tag[:8].decode("latin-1", "replace")
-            self._issue(txn, segment, f"unrecognized segment id {tag!r}", "1")
+            # Quote the id only when it is one: a segment without the declared separator is all
+            # "id", and what follows an id may be patient data; messages reach logs.
+            tag = shown_id(segment.tag)
+            shown = repr(tag) if tag == tag_text(segment.tag) else "(not 2-3 letters or digits)"
+            self._issue(txn, segment, f"unrecognized segment id {shown}", "1")
 
     def _check_trailer(
         self, st: Segment, se: Segment, count: int, issues: list[SyntaxIssue]
@@ -549,7 +663,8 @@ class EventReader:
         if se.element(2) != st.element(2):
             issues.append(
                 SyntaxIssue(
-                    f"SE02 {se.element(2)!r} does not match ST02 {st.element(2)!r}",
+                    f"SE02 {shown_control(se.element(2))} does not match ST02 "
+                    f"{shown_control(st.element(2))}",
                     segment_id="SE",
                     position=count,
                     ordinal=se.ordinal,
@@ -560,7 +675,8 @@ class EventReader:
         if se.element(1) != str(count):
             issues.append(
                 SyntaxIssue(
-                    f"SE01 says {se.element(1)!r} segments, the transaction set has {count}",
+                    f"SE01 says {shown_count(se.element(1))} segments, the transaction set has "
+                    f"{count}",
                     segment_id="SE",
                     position=count,
                     ordinal=se.ordinal,
@@ -584,18 +700,25 @@ class EventReader:
 
     def _open_level(self, txn: _Transaction, segment: Segment) -> HierarchyLevel:
         hl_id, parent, level = segment.element(1), segment.element(2), segment.element(3)
-        if not hl_id or hl_id in txn.hl_ids:
-            self._issue(txn, segment, f"HL01 {hl_id!r} is missing or repeated", "8", element=1)
-        if parent and parent not in txn.hl_ids:
+        hl_ids = txn.hl_ids
+        if len(hl_id) > MAX_HL_ID_LENGTH:
+            self._issue(txn, segment, "HL01 is longer than 12 characters", "8", element=1)
+            hl_id = ""  # never remembered: an element may be a megabyte long
+        elif not hl_id or hl_ids.level(hl_id) is not None:
+            shown = shown_control(hl_id, MAX_HL_ID_LENGTH)
+            self._issue(txn, segment, f"HL01 {shown} is missing or repeated", "8", element=1)
+        parent_level = hl_ids.level(parent) if parent else None
+        if parent and parent_level is None:
+            shown = shown_control(parent, MAX_HL_ID_LENGTH)
+            self._issue(txn, segment, f"HL02 parent {shown} is not an earlier HL", "8", element=2)
+        if hl_id and not hl_ids.add(hl_id, level) and not txn.hl_overflow:
+            txn.hl_overflow = True  # reported once: the set is rejected
             self._issue(
-                txn, segment, f"HL02 parent {parent!r} is not an earlier HL", "8", element=2
-            )
-        if len(txn.hl_ids) < self.limits.max_hl_per_set:
-            txn.hl_ids[hl_id] = level
-        elif len(txn.hl_ids) == self.limits.max_hl_per_set and hl_id not in txn.hl_ids:
-            txn.hl_ids[""] = ""  # counted once: the set is rejected
-            self._issue(
-                txn, segment, f"more than {self.limits.max_hl_per_set} HL segments in the set", "4"
+                txn,
+                segment,
+                f"more than {self.limits.max_hl_per_set} HL segments in the set (or more than "
+                f"{MAX_NAMED_HL_IDS} HL01s that are not numbers)",
+                "4",
             )
         txn.level = level
         if level == HL_BILLING:
@@ -604,7 +727,7 @@ class EventReader:
             txn.billing = Provider("2000A")
             txn.hl_billing, txn.hl_subscriber, txn.hl_patient = hl_id, "", ""
         elif level == HL_SUBSCRIBER:
-            if txn.hl_ids.get(parent) != HL_BILLING:
+            if parent_level != HL_BILLING:
                 self._issue(
                     txn,
                     segment,
@@ -616,7 +739,7 @@ class EventReader:
             txn.payer = Party()
             txn.hl_subscriber, txn.hl_patient = hl_id, ""
         elif level == HL_PATIENT:
-            if txn.hl_ids.get(parent) != HL_SUBSCRIBER:
+            if parent_level != HL_SUBSCRIBER:
                 self._issue(
                     txn, segment, "patient HL's parent is not a subscriber HL", "8", element=2
                 )
@@ -626,7 +749,7 @@ class EventReader:
             self._issue(
                 txn,
                 segment,
-                f"HL03 level code {level!r} is not 20, 22 or 23",
+                "HL03 level code is not 20, 22 or 23",
                 "8",
                 element=3,
                 element_code="7",
@@ -687,7 +810,7 @@ class EventReader:
             self._issue(
                 txn,
                 segment,
-                f"CLM02 {segment.element(2)!r} is not a number",
+                "CLM02 is not a number",
                 "8",
                 element=2,
                 element_code="6",
@@ -754,8 +877,8 @@ class EventReader:
             self._issue(
                 txn,
                 segment,
-                f"claim {claim.claim_id!r} has more than {self.limits.max_claim_lines} service "
-                "lines (loop 2400 repeats at most 50 times)",
+                f"claim {claim.ordinal} of the file has more than {self.limits.max_claim_lines} "
+                "service lines (loop 2400 repeats at most 50 times)",
                 "4",
             )
         if claim.lines:
@@ -764,14 +887,7 @@ class EventReader:
         # LX01 is N0 of at most 6 digits; int() of a longer one may raise (a 70,000-digit LX01).
         numbered = raw.isdigit() and len(raw) <= 6
         if not numbered:
-            self._issue(
-                txn,
-                segment,
-                f"LX01 {raw[:12]!r} is not a line number",
-                "8",
-                element=1,
-                element_code="6",
-            )
+            self._issue(txn, segment, "LX01 is not a line number", "8", element=1, element_code="6")
         line = ServiceLine(
             number=int(raw) if numbered else 0,
             qualifier="",
@@ -836,7 +952,7 @@ class EventReader:
             self._issue(
                 txn,
                 segment,
-                f"DTP03 service date {value!r} is not a valid {qualifier} date",
+                f"DTP03 service date is not a valid {'RD8' if qualifier == 'RD8' else 'D8'} date",
                 "8",
                 element=3,
                 element_code="8",

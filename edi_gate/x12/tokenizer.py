@@ -9,16 +9,21 @@ at element by element.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from edi_gate.x12.errors import X12Error
+from edi_gate.x12.errors import X12Error, shown_id, shown_name
 
 BOM: Final = b"\xef\xbb\xbf"
 WHITESPACE: Final = b" \t\r\n"
 DEFAULT_CHUNK_SIZE: Final = 1 << 20
 DEFAULT_MAX_SEGMENT_BYTES: Final = 1 << 20
+# Blanks (whitespace, empty segments) kept before a segment so normal files round-trip byte for
+# byte; a longer run is dropped as it is read (see SegmentReader).
+KEPT_BLANK: Final = 256
+FLOOD: Final = b" " * (KEPT_BLANK + 1)
 # "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header.
 ISA_WIDTHS: Final = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 ISA_LENGTH: Final = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
@@ -161,13 +166,20 @@ def _looks_utf16(head: bytes) -> bool:
 
 
 def _describe_garbage(data: bytes) -> str:
-    head = data[:16]
-    if _looks_utf16(head):
+    """What a file that should start with an ISA starts with, described, never quoted: a few bytes
+    of a CSV or a letter are a patient's name as often as not."""
+    head16 = data[:16]
+    if _looks_utf16(head16):
         return "input looks UTF-16 encoded (NUL bytes); X12 must be an 8-bit encoding"
-    if b"\x00" in head:
+    if b"\x00" in head16:
         return "input is binary data (NUL bytes), not an X12 interchange"
-    shown = data[:8].decode("latin-1", "replace")  # a few bytes: enough to tell, too few to leak
-    return f"expected an ISA interchange header, found {shown!r}..."
+    cut = next((i for i in range(min(len(data), 4)) if not data[i : i + 1].isalnum()), 0)
+    head = data[:cut].decode("latin-1")
+    if cut and shown_id(head) == head:
+        return f"expected an ISA interchange header, found a {head} segment"
+    if data[:64].isascii():
+        return "expected an ISA interchange header, found text that is not X12"
+    return "expected an ISA interchange header, found binary data that is not X12"
 
 
 class SegmentReader:
@@ -175,6 +187,10 @@ class SegmentReader:
 
     ``trailing`` holds whitespace that followed the last segment, so a writer can end its output
     the same way the input ended.
+
+    Whitespace and empty segments cost nothing: a run of them up to KEPT_BLANK bytes stays in the
+    raw bytes of the segment it precedes (line ends, record padding: normal files round-trip byte
+    for byte); a longer run is dropped as it is read, never held, never copied to an output.
     """
 
     def __init__(
@@ -186,7 +202,7 @@ class SegmentReader:
         max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES,
     ) -> None:
         self.stream = stream
-        self.source = source
+        self.source = shown_name(source)
         self.chunk_size = chunk_size
         self.max_segment_bytes = max_segment_bytes
         self.bytes_read = 0
@@ -204,6 +220,19 @@ class SegmentReader:
         self.bytes_read += len(chunk)
         return chunk
 
+    def _skip_blank(self, buf: bytes, kept: bytes) -> tuple[bytes, bytes]:
+        """Read past whitespace: (``kept`` and the whitespace, or b"" for a run longer than
+        KEPT_BLANK; the data that follows)."""
+        dropped = False
+        while True:
+            stripped = buf.lstrip(WHITESPACE)
+            if not dropped and len(stripped) < len(buf):
+                kept = _keep(kept, buf[: len(buf) - len(stripped)])
+                dropped = not kept
+            if stripped or self._eof:
+                return kept, stripped
+            buf = self._read()
+
     def __iter__(self) -> Iterator[Segment]:
         source = self.source
         buf = self._read()
@@ -212,19 +241,15 @@ class SegmentReader:
         if buf.startswith(BOM):
             buf = buf[len(BOM) :]
         ordinal = 0
+        pending = b""  # blank bytes kept for the next segment's raw bytes (at most KEPT_BLANK)
         while True:
             # Between interchanges: whitespace, then an ISA or the end of the file.
-            stripped = buf.lstrip(WHITESPACE)
-            while not stripped and not self._eof:
-                buf += self._read()
-                stripped = buf.lstrip(WHITESPACE)
-            if not stripped:
+            pending, buf = self._skip_blank(buf, pending)
+            if not buf:
                 if ordinal == 0:
                     raise X12Error("file is empty: no ISA interchange header", source=source)
-                self.trailing = buf
+                self.trailing = pending
                 return
-            prefix = buf[: len(buf) - len(stripped)]
-            buf = stripped
             while len(buf) < ISA_LENGTH + 1 and not self._eof:
                 buf += self._read()
             ordinal += 1
@@ -233,47 +258,70 @@ class SegmentReader:
                 raise X12Error(what + _describe_garbage(buf), source=source, ordinal=ordinal)
             delimiters = parse_isa(buf[: ISA_LENGTH + 1], source=source, ordinal=ordinal)
             self.delimiters = delimiters
-            yield Segment(prefix + buf[:ISA_LENGTH], buf[:ISA_LENGTH], b"ISA", ordinal, delimiters)
+            yield Segment(pending + buf[:ISA_LENGTH], buf[:ISA_LENGTH], b"ISA", ordinal, delimiters)
+            pending = b""
             buf = buf[ISA_LENGTH + 1 :]
             terminator = delimiters.segment
             element = delimiters.element
             strip_both = terminator in WHITESPACE
-            # Blank pieces, kept so raw bytes round-trip: a list (joining bytes one by one is
-            # quadratic) whose size counts against max_segment_bytes like any segment's.
-            pending: list[bytes] = []
-            pending_bytes = 0
+            flood = False  # inside a run of blanks too long to keep: dropped as it goes
+            after_iea = False  # the interchange is closed: an ISA (same terminator) may follow
             closed = False
             while not closed:
+                if buf.count(terminator) > len(buf) >> 3:
+                    # Mostly empty segments (a real segment is tens of bytes): collapse their
+                    # long runs in C before splitting (a megabyte of '~' is a million pieces),
+                    # into one blank piece too long to keep (so the run is dropped, see `flood`).
+                    buf = _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
                 pieces = buf.split(terminator)
                 tail = pieces.pop()
                 for index, piece in enumerate(pieces):
                     text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
-                    if not text:
-                        pending.append(piece + terminator)
-                        pending_bytes += len(piece) + 1
-                        if pending_bytes > self.max_segment_bytes:
-                            raise X12Error(
-                                f"more than {self.max_segment_bytes} bytes of empty segments "
-                                f"(terminators {terminator!r} with nothing between them)",
-                                source=source,
-                                ordinal=ordinal + 1,
-                            )
+                    if not text:  # an empty segment
+                        if not flood:
+                            pending += piece + terminator
+                            if len(pending) > KEPT_BLANK:
+                                pending, flood = b"", True
                         continue
+                    if len(piece) - len(text) > KEPT_BLANK:
+                        piece = text  # a long whitespace run before the segment: not copied
+                    if after_iea:
+                        if not (
+                            text.startswith(b"ISA")
+                            and len(text) == ISA_LENGTH
+                            and piece.endswith(text)
+                        ):
+                            # Something else, or an ISA with another terminator: read afresh.
+                            buf = terminator.join([piece, *pieces[index + 1 :], tail])
+                            closed = True
+                            break
+                        # The next interchange, split by the same terminator already: go on
+                        # (re-joining the rest of the chunk for each would be quadratic).
+                        ordinal += 1
+                        delimiters = parse_isa(text + terminator, source=source, ordinal=ordinal)
+                        self.delimiters = delimiters
+                        element = delimiters.element
+                        after_iea = False
+                        yield Segment(pending + piece, text, b"ISA", ordinal, delimiters)
+                        pending, flood = b"", False
+                        continue
+                    if pending or flood:
+                        # after a long run, the segment's own leading blanks are part of it
+                        piece = piece.lstrip(WHITESPACE) if flood else pending + piece
+                        pending, flood = b"", False
                     cut = text.find(element)
                     tag = text if cut < 0 else text[:cut]
                     ordinal += 1
-                    if pending:
-                        piece = b"".join(pending) + piece
-                        pending, pending_bytes = [], 0
                     yield Segment(piece, text, tag, ordinal, delimiters)
                     if tag == b"IEA":
-                        buf = terminator.join([*pieces[index + 1 :], tail])
-                        closed = True
-                        break
+                        after_iea = True
                 if closed:
                     break
                 chunk = self._read()
                 if not chunk:
+                    if after_iea:
+                        buf = tail  # the end of the file, or something else after the IEA
+                        break
                     if tail.strip(WHITESPACE):
                         # The last segment may lack its terminator (common with newline
                         # terminators): treat the end of the file as one.
@@ -286,6 +334,12 @@ class SegmentReader:
                         segment_id="IEA",
                         ta1_note="023",
                     )
+                if flood or len(tail) - len(tail.lstrip(WHITESPACE)) > KEPT_BLANK:
+                    # A run of blanks across chunks: dropped as it goes, never accumulated.
+                    tail = tail.lstrip(WHITESPACE)
+                    if not tail:
+                        chunk = chunk.lstrip(WHITESPACE)
+                    pending, flood = b"", True
                 if len(tail) > self.max_segment_bytes:
                     raise X12Error(
                         f"segment longer than {self.max_segment_bytes} bytes without a "
@@ -294,3 +348,21 @@ class SegmentReader:
                         ordinal=ordinal + 1,
                     )
                 buf = tail + chunk
+
+
+_BLANK_RUNS: Final[dict[bytes, re.Pattern[bytes]]] = {}
+
+
+def _blank_runs(terminator: bytes) -> re.Pattern[bytes]:
+    """A terminator followed by more than KEPT_BLANK bytes of whitespace and terminators."""
+    pattern = _BLANK_RUNS.get(terminator)
+    if pattern is None:
+        blanks = re.escape(WHITESPACE + terminator)
+        pattern = re.compile(re.escape(terminator) + b"[" + blanks + b"]{%d,}" % KEPT_BLANK)
+        _BLANK_RUNS[terminator] = pattern  # one per terminator byte: 256 at most
+    return pattern
+
+
+def _keep(kept: bytes, more: bytes) -> bytes:
+    """``kept + more`` while that is a short run of blanks; a longer run is dropped whole."""
+    return kept + more if len(kept) + len(more) <= KEPT_BLANK else b""

@@ -29,7 +29,8 @@ from edi_gate.x12.loops import (
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import Segment
 
-SPOOL_BYTES: Final = 8 << 20
+SPOOL_BYTES: Final = 2 << 20
+CLAIMLESS_SPOOL_BYTES: Final = 1 << 20
 LEVEL_ORDER: Final = (HL_BILLING, HL_SUBSCRIBER, HL_PATIENT)
 
 
@@ -62,8 +63,8 @@ def rewrite(segment: Segment, changes: dict[int, str]) -> bytes:
 class _SetSpool(Spool):
     """One transaction set's output, and how many segments it holds (for SE01)."""
 
-    def __init__(self) -> None:
-        super().__init__(SPOOL_BYTES)
+    def __init__(self, limit: int = SPOOL_BYTES) -> None:
+        super().__init__(limit)
         self.segments = 0
 
     def add(self, data: bytes, segments: int) -> None:
@@ -90,7 +91,8 @@ class FilteredWriter:
         self._passthrough = False
         self._spool: _SetSpool | None = None
         self._levels: dict[str, HierarchyLevel] = {}
-        self._claimless: list[HierarchyLevel] = []  # HL blocks seen before the set's first claim
+        # HL blocks seen before the set's first claim: written out if the set never has one.
+        self._claimless: _SetSpool | None = None
         self._new_ids: dict[str, str] = {}  # level code -> new HL01 of the emitted pending block
         self._next_hl = 0
 
@@ -160,7 +162,7 @@ class FilteredWriter:
         self._txn_had_claims = False
         self._passthrough = not event.claims
         self._levels = {}
-        self._claimless = []
+        self._drop_claimless()
         self._new_ids = {}
         self._next_hl = 0
         if self._passthrough:
@@ -177,7 +179,21 @@ class FilteredWriter:
             self._new_ids.pop(code, None)
         self._levels[event.level] = event
         if not self._txn_had_claims:
-            self._claimless.append(event)
+            self._hold_claimless(event)
+
+    def _hold_claimless(self, event: HierarchyLevel) -> None:
+        """Spool a level met before the set's first claim (in memory, then on disk): a set of
+        a million claimless HLs must not be held in memory until its SE."""
+        if self._claimless is None:
+            self._claimless = _SetSpool(CLAIMLESS_SPOOL_BYTES)
+        parts = [seg.raw for seg in event.segments]
+        terminator = event.segments[0].delimiters.segment
+        self._claimless.add(terminator.join(parts) + terminator, len(parts))
+
+    def _drop_claimless(self) -> None:
+        if self._claimless is not None:
+            self._claimless.close()
+            self._claimless = None
 
     def _write_segments(self, segments: Iterable[Segment]) -> None:
         assert self._spool is not None
@@ -221,8 +237,9 @@ class FilteredWriter:
     def claim(
         self, claim: Claim, accepted: bool, rejected_lines: frozenset[int] = frozenset()
     ) -> None:
-        self._txn_had_claims = True
-        self._claimless = []
+        if not self._txn_had_claims:
+            self._txn_had_claims = True
+            self._drop_claimless()
         if not accepted:
             return
         self._open_transaction()
@@ -265,14 +282,18 @@ class FilteredWriter:
         if keep and not self._txn_had_claims:
             # A set that never held claims has nothing to filter: it passes as it came.
             self._open_transaction()
-            for block in self._claimless:
-                self._write_segments(block.segments)
+            if self._claimless is not None:
+                for block in self._claimless.blocks():
+                    spool.add(block, 0)
+                spool.segments += self._claimless.segments
+                self._drop_claimless()
         if keep:
             se = event.se
             changes = {1: str(spool.segments + 1), 2: st02}
             spool.add(rewrite(se, changes) + se.delimiters.segment, 1)
             return self._commit(spool)
         spool.close()
+        self._drop_claimless()
         self._spool = None
         self._txn = None
         return 0

@@ -273,10 +273,13 @@ def test_two_billing_providers_get_their_own_2000c(oracle: Oracle) -> None:
     assert providers[1][2:5] == ["1", "SMITH", "JOHN"] and providers[1][8:] == ["XX", "1999999984"]
     hls = tagged(segs, "HL")
     parents = {h[1]: h[2] for h in hls if h[3] == "PT"}
-    first_c, second_c = [h[1] for h in hls if h[3] == "19"]
-    assert list(parents.values()) == [first_c, first_c, second_c, second_c]
-    assert ["QTY", "QA", "2"] in segs  # first provider: P1 and P4
-    assert ["QTY", "QA", "1"] in segs and ["QTY", "QC", "1"] in segs
+    # A provider's claims are grouped while they come together, as an 837's claims do (they
+    # follow their billing HL): claims are spooled in order, never held to be regrouped, so a
+    # provider met again after another (P4) gets a 2000C of its own (it shared P1's before).
+    first_c, second_c, third_c = [h[1] for h in hls if h[3] == "19"]
+    assert list(parents.values()) == [first_c, second_c, second_c, third_c]
+    assert providers[2][2:4] == ["2", "EXAMPLE IMAGING GROUP"]
+    assert segs.count(["QTY", "QA", "1"]) == 3 and ["QTY", "QC", "1"] in segs
 
 
 def test_line_scope_acceptance_balances(oracle: Oracle) -> None:
@@ -382,3 +385,38 @@ def test_override_rejects_the_whole_transaction(oracle: Oracle) -> None:
         assert [s[1] for s in stcs] == ["A3:481"]
         assert not [s for s in claims[pcn] if s[0] in ("SVC", "REF")]
     assert ["QTY", "AA", "2"] in segs and not [s for s in segs if s[:2] == ["QTY", "90"]]
+
+
+@pytest.mark.parametrize("override", [False, True])
+def test_a_large_set_is_spooled_to_disk_and_replayed_in_order(override: bool) -> None:
+    """Claim records wait for the set's end on disk past CLAIM_SPOOL_BYTES (a set of 50,000
+    claims held 111 MB): written back in order under their providers, with the totals first,
+    or rewritten from the spooled fields when the set is rejected whole."""
+    from edi_gate.acks import ca277
+
+    env = envelope()
+    count = 6000
+    out = io.BytesIO()
+    writer = Ack277Writer(out, control=ControlNumbers(), now=NOW)
+    writer.begin_transaction(env)
+    spooled = None
+    for n in range(count):
+        item = claim(f"P{n}", env=env, hl_billing="1" if n < count // 2 else "7")
+        writer.add(item, Decision(n % 3 != 0, [] if n % 3 else MIXED_FINDINGS[:1]))
+        if n == count - 1:
+            assert writer._txn is not None
+            spooled = writer._txn.claims.on_disk
+    syntax = [Finding(SYNTAX_RULE, None, "transaction set rejected: SE01 wrong", "A3", "481")]
+    writer.end_transaction(syntax if override else None)
+    writer.close()
+    assert spooled and count * 200 > ca277.CLAIM_SPOOL_BYTES
+    segs = segments(out.getvalue())
+    trns = [s[2] for s in segs if s[:2] == ["TRN", "2"]][1:]
+    assert trns == [f"P{n}" for n in range(count)]
+    assert len([s for s in segs if s[0] == "HL" and s[3] == "19"]) == 2
+    rejected = count if override else count // 3
+    assert ["QTY", "AA", str(rejected)] in segs
+    assert writer.claims == count and writer.rejected == rejected
+    se = next(s for s in segs if s[0] == "SE")
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    assert int(se[1]) == segs.index(se) - st + 1

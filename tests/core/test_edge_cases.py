@@ -91,7 +91,7 @@ def test_an_unterminated_last_segment_is_read():
     assert segments(data)[-1].text == b"IEA*1*000000101"
 
 
-@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.error and n != "ta1-only"])
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.error])
 def test_unreadable_files_name_the_problem(name):
     with pytest.raises(X12Error) as caught:
         segments(CASES[name].build())
@@ -126,7 +126,8 @@ def test_other_transaction_types_are_not_assembled(name):
 
 def test_corrupt_segment_ids_are_syntax_issues_of_their_set():
     (end,) = [e for e in events(x12.bad_segment_id()) if isinstance(e, TransactionEnd)]
-    assert any("unrecognized segment id 'N#3'" in str(issue) for issue in end.issues)
+    expected = "unrecognized segment id (not 2-3 letters or digits)"
+    assert any(expected in str(issue) for issue in end.issues)
     assert {issue.segment_code for issue in end.issues} >= {"1"}
 
 
@@ -185,7 +186,7 @@ def test_several_syntax_errors_are_counted_in_the_message():
     for record in result.decisions:
         messages = [f["message"] for f in record["findings"]]
         assert len(messages) == 3
-        assert "unrecognized segment id 'N#3'" in messages[0]
+        assert "unrecognized segment id (not 2-3 letters or digits)" in messages[0]
         assert "HL01 '2' is missing or repeated" in messages[1]
         assert messages[2].endswith("(and 1 more syntax errors)")
 

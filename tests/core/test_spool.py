@@ -69,3 +69,16 @@ def test_decision_lines_come_back_whole(limit: int) -> None:
     assert [json.loads(line) for line in "".join(texts).splitlines()] == records
     assert list(spool.records()) == records
     spool.close()
+
+
+@pytest.mark.parametrize("limit", [64 << 20, 100])
+def test_records_come_back_whole_from_memory_or_disk(limit):
+    from edi_gate.spool import RecordSpool
+
+    records = [b"", b"x" * 5000, bytes(range(256)) * 9, b"\x1e\x1f~\n"] * 300
+    spool = RecordSpool(limit)
+    for record in records:
+        spool.append(record)
+    assert spool.on_disk == (limit == 100) and spool.count == len(records)
+    assert list(spool.records()) == records
+    spool.close()

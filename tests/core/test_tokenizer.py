@@ -115,3 +115,28 @@ def test_a_segment_that_never_ends_cannot_grow_the_buffer_unboundedly():
     reader = SegmentReader(io.BytesIO(data), "big.edi", chunk_size=256, max_segment_bytes=1024)
     with pytest.raises(X12Error, match="longer than 1024 bytes"):
         list(reader)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blank_runs_read_the_same_whatever_the_chunks(seed):
+    """Runs of whitespace and empty segments around the kept length (KEPT_BLANK), inside and
+    between interchanges: the same segments, raw bytes included, for any chunk size; a run up to
+    KEPT_BLANK bytes is kept before its segment, a longer one dropped."""
+    import random
+
+    from edi_gate.x12.tokenizer import KEPT_BLANK
+
+    rng = random.Random(seed)
+    demo = (FIXTURES / "demo.837").read_bytes()
+    data = demo + demo.replace(b"000000101", b"000000102")  # a second interchange follows
+    pieces = data.split(b"~")
+    out = []
+    for piece in pieces[:-1]:
+        blank = rng.choice([b"", b"\n", b" ", b"~", b"~\r\n", b" \t"])
+        out.append(piece + b"~" + blank * rng.choice([0, 1, 3, 100, 300]))
+    data = b"".join(out) + pieces[-1]
+    reference = [(s.raw, s.text) for s in SegmentReader(io.BytesIO(data), "x")]
+    assert all(len(raw) - len(text) <= KEPT_BLANK for raw, text in reference)
+    for chunk_size in (1, 7, 300, 4096):
+        reader = SegmentReader(io.BytesIO(data), "x", chunk_size=chunk_size)
+        assert [(s.raw, s.text) for s in reader] == reference, chunk_size

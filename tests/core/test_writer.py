@@ -130,3 +130,52 @@ def test_line_scope_rejects_the_claim_when_no_line_is_left():
 def test_claim_scope_rejects_the_claim_for_a_line_finding():
     result = run_filter(DEMO, RejectClaims(lines={"DEMO-006": {1}}))
     assert next(r for r in result.decisions if r["claim"] == "DEMO-006")["decision"] == "rejected"
+
+
+def test_a_set_of_claimless_levels_is_spooled_and_passes_as_it_came():
+    """HL levels before a set's first claim wait for its SE; 800k of them held 726 MB. They go to
+    a spool (on disk past CLAIMLESS_SPOOL_BYTES) and a set that never has a claim passes whole."""
+    import io
+
+    from edi_gate.pipeline.filter import FilterRun
+    from edi_gate.x12 import writer
+
+    head = DEMO[: DEMO.index(b"ST*837")]
+    header = DEMO[DEMO.index(b"ST*837") : DEMO.index(b"HL*2*1*22")]
+    levels = b"".join(
+        b"HL*%d*1*22*0~\nSBR*P*18*******CI~\nNM1*IL*1*DOE*JANE****MI*M%08d~\n" % (n, n)
+        for n in range(2, 20_002)
+    )
+    body = header + levels
+    count = body.count(b"~") + 1
+    data = head + body + b"SE*%d*0001~\nGE*1*101~\nIEA*1*000000101~\n" % count
+    from edi_gate.x12.loops import (
+        EventReader,
+        GroupStart,
+        HierarchyLevel,
+        InterchangeStart,
+        TransactionEnd,
+        TransactionStart,
+    )
+    from edi_gate.x12.tokenizer import SegmentReader
+
+    out = io.BytesIO()
+    filtered = writer.FilteredWriter(out)
+    on_disk = False
+    for event in EventReader(SegmentReader(io.BytesIO(data), "levels.837"), "levels.837"):
+        if isinstance(event, InterchangeStart):
+            filtered.interchange_start(event)
+        elif isinstance(event, GroupStart):
+            filtered.group_start(event)
+        elif isinstance(event, TransactionStart):
+            filtered.transaction_start(event)
+        elif isinstance(event, HierarchyLevel):
+            filtered.level(event)
+        elif isinstance(event, TransactionEnd):
+            on_disk = filtered._claimless is not None and filtered._claimless.on_disk
+            assert not event.issues
+            filtered.transaction_end(event, True)
+    assert len(levels) > writer.CLAIMLESS_SPOOL_BYTES and on_disk
+    whole = io.BytesIO()
+    FilterRun(RejectClaims(set()), out=whole).run(io.BytesIO(data), "levels.837")
+    assert whole.getvalue() == data

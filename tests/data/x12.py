@@ -352,9 +352,13 @@ CASES: dict[str, Case] = {
     "wrong-se-count": Case(
         wrong_se_count, claims=2, syntax="SE01 says '25' segments, the transaction set has 42"
     ),
-    "bad-segment-id": Case(bad_segment_id, claims=2, syntax="unrecognized segment id 'N#3'"),
+    "bad-segment-id": Case(
+        bad_segment_id, claims=2, syntax="unrecognized segment id (not 2-3 letters or digits)"
+    ),
     "free-text-before-isa": Case(free_text_before_isa, error="expected an ISA interchange header"),
-    "no-isa": Case(no_isa, error="segment 1: expected an ISA interchange header, found 'GS*HC*"),
+    "no-isa": Case(
+        no_isa, error="segment 1: expected an ISA interchange header, found a GS segment"
+    ),
     "short-isa02": Case(short_isa02, error="segment 1 (ISA): ISA02 has 9 characters, expected 10"),
     "isa12-too-long": Case(
         isa12_too_long, error="segment 1 (ISA): ISA12 has 6 characters, expected 5"
@@ -362,7 +366,7 @@ CASES: dict[str, Case] = {
     "variable-length-isa": Case(variable_length_isa, error="segment 1 (ISA): ISA has "),
     "no-iea": Case(no_iea, error="(IEA): file ends before the interchange's IEA trailer"),
     "utf-16": Case(utf16, error="input looks UTF-16 encoded (NUL bytes)"),
-    "ta1-only": Case(ta1_only, error="segment 2 (TA1): TA1 interchange acknowledgment"),
+    "ta1-only": Case(ta1_only, passthrough=True),
     "4010-837p": Case(x4010_837p, passthrough=True),
     "4010-mixed-278-835-837": Case(mixed_4010, passthrough=True),
     "837i": Case(institutional, passthrough=True),

@@ -17,13 +17,16 @@ Claim vocabulary (all optional): ``taxonomy`` (2310B PRV; without it the billing
 renders), ``billing_taxonomy`` (2000A PRV*BI), ``line_renderer`` (a table: ``taxonomy``, ``npi``
 = rendering | billing | other, the 2420A provider of every line), ``roster`` (rows
 "who,taxonomy,credential,effective,expires" with who = rendering | billing | other),
-``prior_auth`` (REF*G1 on the claim), ``pos`` (CLM05 and the default SV105). Expectations:
+``prior_auth`` (REF*G1 on the claim), ``pos`` (CLM05 and the default SV105), ``deactivated``
+(rows "who,YYYY-MM-DD": the NPI registry lists the NPI deactivated from that day), ``enabled``
+(true: the case's rule switched on, for a rule the shipped ruleset leaves off). Expectations:
 ``expect``, ``line`` (the LX the finding is on), ``message``, ``findings`` (every rule id found,
 in order, when the case must show that nothing else fires).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -31,10 +34,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from edi_gate.directory.lookup import Listing, Period, ProviderDirectory
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.findings import Finding
 from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import Ruleset
+from edi_gate.rules.ruleset import Ruleset, load_ruleset
 
 from .claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, npi, provider
 
@@ -59,6 +63,8 @@ CASE_KEYS = {
     "message",
     "findings",
     "cites",
+    "deactivated",
+    "enabled",
 }
 
 
@@ -108,6 +114,22 @@ def parse_line(spec: str, pos: str):
     )
 
 
+class _Deactivations:
+    """A directory source holding only NPI deactivations (what an NPPES import adds)."""
+
+    def __init__(self) -> None:
+        self._listings: dict[str, list[Listing]] = {}
+
+    def add(self, npi_: str, start: date) -> None:
+        self._listings[npi_] = [Listing("nppes", npi_, inactive=[Period("", start, None)])]
+
+    def listings(self, npi_: str) -> list[Listing]:
+        return self._listings.get(npi_, [])
+
+    def changed(self) -> bool:
+        return False
+
+
 def build(case: Case, ruleset: Ruleset):
     """(engine, claim) for a case: the shipped ruleset, the case's roster and claim."""
     body = case.body
@@ -119,7 +141,16 @@ def build(case: Case, ruleset: Ruleset):
         who, rest = row.split(",", 1)
         rows.append(f"{WHO[who]},{rest}")
     roster = parse_roster("npi,taxonomy,credential,effective,expires\n" + "\n".join(rows) + "\n")
-    engine = Engine([ruleset], roster)
+    registry_ = _Deactivations()
+    for row in body.get("deactivated", []):
+        who, day = row.split(",", 1)
+        registry_.add(WHO[who], date.fromisoformat(day))
+    if body.get("enabled"):
+        ruleset = load_ruleset(ruleset.path) if ruleset.path else ruleset
+        for rule in ruleset.rules:
+            if rule.meta.id == case.rule:
+                rule.meta = dataclasses.replace(rule.meta, enabled=True)
+    engine = Engine([ruleset], ProviderDirectory([roster, registry_]))
     pos = str(body.get("pos", "11"))
     lines = [parse_line(s, pos) for s in body["lines"]]
     renderer = body.get("line_renderer")

@@ -44,12 +44,13 @@ is complete), :mod:`.config` (directories, start-up checks), :mod:`.router` (par
 from edi_gate.pipeline.watch.config import WatchConfig, check_directory, default_work
 from edi_gate.pipeline.watch.drop_folder import MAX_WAIT, DropFolder
 from edi_gate.pipeline.watch.inotify import Inotify
-from edi_gate.pipeline.watch.journal import Job, MoveError, apply_moves, checkpoint
+from edi_gate.pipeline.watch.journal import ACK999_SUFFIX, Job, MoveError, apply_moves, checkpoint
 from edi_gate.pipeline.watch.names import is_incomplete_name, printable, safe_base
 from edi_gate.pipeline.watch.router import Route, Router
 from edi_gate.pipeline.watch.watcher import Watcher, WatchFatal, recover
 
 __all__ = [
+    "ACK999_SUFFIX",
     "MAX_WAIT",
     "DropFolder",
     "Inotify",

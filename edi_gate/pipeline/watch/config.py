@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edi_gate.errors import ConfigError
+from edi_gate.x12.loops import Limits
 
 MAX_WAIT = 600.0  # seconds an incomplete tail may wait before it is taken (and quarantined)
 
@@ -45,6 +46,7 @@ class WatchConfig:
     create_dirs: bool = False
     outbox_mode: int | None = None  # acknowledgments in an outbox: this mode (default 0600)
     outbox_group: str | int | None = None  # ... and this group
+    limits: Limits | None = None  # bounds on hostile input (--limits, the partners' [limits])
 
     def __post_init__(self) -> None:
         self.decisions = self.decisions or self.out

@@ -565,6 +565,7 @@ class Watcher:
                     scope=route.scope,
                     require_ruleset=_require_ruleset(route, self.config),
                     now=datetime.now(UTC),
+                    limits=self.config.limits,
                 )
             return summary, None, None
         except X12Error as exc:
