@@ -610,6 +610,8 @@ def test_watch_outbox_gets_the_ta1_of_a_truncated_upload(tmp_path: Path) -> None
         *(tmp_path / d for d in ("inbox", "out", "acks", "archive", "quarantine")),
         settle=0,
         interval=0.1,
+        max_wait=0,  # an incomplete tail is quarantined at once, not waited for
+        create_dirs=True,
     )
     cfg.inbox.mkdir(parents=True)
     (cfg.inbox / "upload.837").write_bytes(CASES["missing-iea"]().data)
