@@ -104,6 +104,10 @@ def _taxonomy_order(period: Period) -> tuple[bool, int]:
     return (not period.primary, -(start.toordinal() if start is not None else 0))
 
 
+def _period_start(period: Period) -> date:
+    return period.start if period.start is not None else date.min
+
+
 class Source(Protocol):
     """A place that knows NPIs: the in-memory roster, the SQLite directory."""
 
@@ -184,6 +188,20 @@ class ProviderDirectory:
                 if period.code == credential and period.in_force(on):
                     return True
         return False
+
+    def credential_periods(self, npi: str, credential: str) -> list[Period]:
+        """Every period of ``credential`` the sources list for the NPI, earliest first (an
+        initial-only credential counts in its first period alone)."""
+        if not npi:
+            return []
+        found = [
+            period
+            for listing in self.listings(npi)
+            for period in listing.credentials
+            if period.code == credential
+        ]
+        found.sort(key=_period_start)
+        return found
 
     def deactivation(self, npi: str, on: date | None) -> tuple[Period, str] | None:
         """(the deactivation period, its source) when the NPI was deactivated on the date."""

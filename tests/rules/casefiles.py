@@ -25,16 +25,18 @@ in order, when the case must show that nothing else fires).
 from __future__ import annotations
 
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from edi_gate.directory.lookup import Listing, Period, ProviderDirectory
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.findings import Finding
 from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import Ruleset
+from edi_gate.rules.ruleset import Ruleset, load_ruleset
 
 from .claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, npi, provider
 
@@ -59,7 +61,41 @@ CASE_KEYS = {
     "message",
     "findings",
     "cites",
+    "deactivated",  # ["who,YYYY-MM-DD"]: the directory lists the NPI deactivated from that date
+    "enable",  # true: the rule is switched on (rules off in the shipped ruleset, e.g. PROV001)
 }
+
+
+class _Deactivations:
+    """A directory source that lists deactivated NPIs only (the case's ``deactivated``)."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.by_npi: dict[str, Listing] = {}
+        for row in rows:
+            who, when = row.split(",", 1)
+            period = Period("", date.fromisoformat(when), None)
+            self.by_npi[WHO[who]] = Listing("nppes", WHO[who], inactive=[period])
+
+    def listings(self, npi: str) -> list[Listing]:
+        found = self.by_npi.get(npi)
+        return [found] if found is not None else []
+
+    def changed(self) -> bool:
+        return False
+
+
+def _enabled(ruleset: Ruleset, rule: str) -> Ruleset:
+    """The shipped ruleset with ``rule`` switched on (read again from its file)."""
+    text = Path(ruleset.path).read_text()
+    head, _, tail = text.partition(f"[rules.{rule}]")
+    body, sep, rest = tail.partition("\n[")
+    body = body.replace("enabled = false", "enabled = true")
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as handle:
+        handle.write(head + f"[rules.{rule}]" + body + sep + rest)
+    try:
+        return load_ruleset(Path(handle.name))
+    finally:
+        Path(handle.name).unlink()
 
 
 @dataclass(frozen=True)
@@ -119,7 +155,10 @@ def build(case: Case, ruleset: Ruleset):
         who, rest = row.split(",", 1)
         rows.append(f"{WHO[who]},{rest}")
     roster = parse_roster("npi,taxonomy,credential,effective,expires\n" + "\n".join(rows) + "\n")
-    engine = Engine([ruleset], roster)
+    if body.get("enable"):
+        ruleset = _enabled(ruleset, case.rule)
+    sources: list[Any] = [roster, _Deactivations(body.get("deactivated", []))]
+    engine = Engine([ruleset], ProviderDirectory(sources))
     pos = str(body.get("pos", "11"))
     lines = [parse_line(s, pos) for s in body["lines"]]
     renderer = body.get("line_renderer")
