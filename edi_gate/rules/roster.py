@@ -93,21 +93,6 @@ class Roster:
         """True when a row grants ``credential`` in force on the date (not retroactive)."""
         return credential.upper() in self.credentials(npi, on_date)
 
-    def credential_periods(
-        self, npi: str, credential: str
-    ) -> list[tuple[date | None, date | None]]:
-        """(effective, expires) of every row granting ``credential`` to ``npi``, earliest first
-        (an open start counts as earliest): for credentials whose first period only counts."""
-        credential = credential.upper()
-        return sorted(
-            (
-                (row.effective, row.expires)
-                for row in self._rows.get(npi, ())
-                if row.credential == credential
-            ),
-            key=lambda period: period[0] or date.min,
-        )
-
     def credentials(self, npi: str, on_date: date | None) -> frozenset[str]:
         found = self._listings.get(npi)
         if not found:
