@@ -104,6 +104,10 @@ def _taxonomy_order(period: Period) -> tuple[bool, int]:
     return (not period.primary, -(start.toordinal() if start is not None else 0))
 
 
+def _period_start(period: Period) -> date:
+    return period.start if period.start is not None else date.min
+
+
 class Source(Protocol):
     """A place that knows NPIs: the in-memory roster, the SQLite directory."""
 
@@ -114,10 +118,6 @@ class Source(Protocol):
     def changed(self) -> bool:
         """True when the source was re-imported since the last call (the cache is stale)."""
         ...
-
-
-def _period_start(period: tuple[date | None, date | None]) -> date:
-    return period[0] or date.min
 
 
 class Resolution:
@@ -189,20 +189,19 @@ class ProviderDirectory:
                     return True
         return False
 
-    def credential_periods(
-        self, npi: str, credential: str
-    ) -> list[tuple[date | None, date | None]]:
-        """(start, end) of every period any source grants ``credential`` to ``npi``, earliest
-        first (an open start counts as earliest): for credentials whose first period only counts."""
-        periods: list[tuple[date | None, date | None]] = []
+    def credential_periods(self, npi: str, credential: str) -> list[Period]:
+        """Every period of ``credential`` the sources list for the NPI, earliest first (an
+        initial-only credential counts in its first period alone)."""
         if not npi:
-            return periods
-        for listing in self.listings(npi):
-            for period in listing.credentials:
-                if period.code == credential:
-                    periods.append((period.start, period.end))
-        periods.sort(key=_period_start)
-        return periods
+            return []
+        found = [
+            period
+            for listing in self.listings(npi)
+            for period in listing.credentials
+            if period.code == credential
+        ]
+        found.sort(key=_period_start)
+        return found
 
     def deactivation(self, npi: str, on: date | None) -> tuple[Period, str] | None:
         """(the deactivation period, its source) when the NPI was deactivated on the date."""

@@ -176,15 +176,14 @@ class ClaimContext:
         bills. A credential marked initial-only (ASBS) counts only in its first period: "must be
         re-privileged (at the expiration of the ASBS certification) with an AIUM accreditation".
         """
-        directory = self.directory
-        if directory is None:
+        if self.directory is None:
             return ""
         on = self.line_date(line)
         billing = self.claim.billing.npi
         for cred in cert.credentials:
             holders = (npi, billing) if cred in cert.practice_credentials else (npi,)
             for holder in holders:
-                if not holder or not directory.has_credential(holder, cred.upper(), on):
+                if not holder or not self.directory.has_credential(holder, cred, on):
                     continue
                 if cred in cert.initial_only and not self._first_period(holder, cred, on):
                     continue
@@ -193,10 +192,10 @@ class ClaimContext:
 
     def _first_period(self, npi: str, credential: str, on: date | None) -> bool:
         assert self.directory is not None
-        periods = self.directory.credential_periods(npi, credential.upper())
+        periods = self.directory.credential_periods(npi, credential)
         if not periods:
             return False
-        start, end = periods[0]
+        start, end = periods[0].start, periods[0].end
         if on is None:
             return start is None and end is None
         return (start is None or start <= on) and (end is None or on <= end)

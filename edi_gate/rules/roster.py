@@ -93,29 +93,11 @@ class Roster:
         """True when a row grants ``credential`` in force on the date (not retroactive)."""
         return credential.upper() in self.credentials(npi, on_date)
 
-    def credential_periods(
-        self, npi: str, credential: str
-    ) -> list[tuple[date | None, date | None]]:
-        """(effective, expires) of every row granting ``credential`` to ``npi``, earliest first
-        (an open start counts as earliest): for credentials whose first period only counts."""
-        credential = credential.upper()
-        found = self._listings.get(npi)
-        if not found:
-            return []
-        return sorted(
-            ((p.start, p.end) for p in found[0].credentials if p.code == credential),
-            key=_period_start,
-        )
-
     def credentials(self, npi: str, on_date: date | None) -> frozenset[str]:
         found = self._listings.get(npi)
         if not found:
             return frozenset()
         return frozenset(p.code for p in found[0].credentials if p.in_force(on_date))
-
-
-def _period_start(period: tuple[date | None, date | None]) -> date:
-    return period[0] or date.min
 
 
 def listing_of(npi: str, rows: list[RosterRow]) -> Listing:

@@ -142,6 +142,17 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
             ordinal=ordinal,
             segment_id="ISA",
         )
+    inside = header.find(terminator, 0, ISA_LENGTH)
+    if inside >= 0:
+        # A field holding the terminator (ISA13 '~00000101') reads here, where the ISA is
+        # fixed-width, but not wherever it is echoed: the IEA02 of the filtered output, a TA1.
+        field_index = header.count(element, 0, inside)
+        raise X12Error(
+            f"ISA{field_index:02d} contains the segment terminator {terminator!r}",
+            source=source,
+            ordinal=ordinal,
+            segment_id="ISA",
+        )
     if component.isalnum() or component == element:
         raise X12Error(
             f"ISA16 component separator {component!r} is not a delimiter",

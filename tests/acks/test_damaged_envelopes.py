@@ -603,14 +603,15 @@ def test_non_ascii_never_crashes_and_is_never_copied(tmp_path: Path) -> None:
 def test_watch_outbox_gets_the_ta1_of_a_truncated_upload(tmp_path: Path) -> None:
     """Item 3 in `watch`: the commonest broken upload (no IEA) is quarantined and the partner's
     outbox holds the TA1 rejecting it (watch gets its acknowledgments from run_filter_file)."""
-    from edi_gate.pipeline.watch import ACK999_SUFFIX, Router, WatchConfig, Watcher
+    from edi_gate.pipeline.watch import Router, WatchConfig, Watcher
+    from edi_gate.pipeline.watch.journal import ACK999_SUFFIX
 
     cfg = WatchConfig(
         *(tmp_path / d for d in ("inbox", "out", "acks", "archive", "quarantine")),
         settle=0,
         interval=0.1,
+        max_wait=0,  # an incomplete tail is quarantined at once, not waited for
         create_dirs=True,
-        max_wait=0,  # an upload that never ends its interchange is taken at once
     )
     cfg.inbox.mkdir(parents=True)
     (cfg.inbox / "upload.837").write_bytes(CASES["missing-iea"]().data)

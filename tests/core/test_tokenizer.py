@@ -140,3 +140,35 @@ def test_blank_runs_read_the_same_whatever_the_chunks(seed):
     for chunk_size in (1, 7, 300, 4096):
         reader = SegmentReader(io.BytesIO(data), "x", chunk_size=chunk_size)
         assert [(s.raw, s.text) for s in reader] == reference, chunk_size
+
+
+# Found by the fuzzer: ISA13 '~00000101' holds the segment terminator. The fixed-width ISA still
+# read, so the filter accepted the interchange and echoed ISA13 into its output's IEA02, where the
+# '~' ends the IEA early and leaves '00000101~' behind it: an output no reader accepts.
+TERMINATOR_IN_ISA13 = (
+    b"ISA*00*          *00*          *ZZ*DEMOSUB01      *ZZ*DEMOPAYER      "
+    b"*250310*0900*^*00501*~00000101*1*T*:~\n"
+    b"GS*HC*DEMOSUB01*DEMOPAYER*20250310*0900*101*X*005010X222A1~\n"
+    b"ST*837*0001*005010X222A1~\n"
+    b"BHT*0019*00*DEMO0001*20250310*0900*CH~\n"
+    b"SE*3*0001~\n"
+    b"GE*1*101~\n"
+    b"IEA*1*000000101~\n"
+)
+
+
+def _verdict(data: bytes, chunk_size: int) -> str:
+    try:
+        return repr([seg.raw for seg in segments(data, chunk_size)])
+    except X12Error as error:
+        return f"X12Error: {error}"
+
+
+def test_a_segment_terminator_inside_the_isa_is_refused_whatever_the_chunk_size():
+    data = TERMINATOR_IN_ISA13
+    assert data[:106].count(b"*") == 16 and data[105:106] == b"~"  # a fixed-width ISA otherwise
+    verdict = _verdict(data, 1 << 20)
+    expected = "test.edi: segment 1 (ISA): ISA13 contains the segment terminator b'~'"
+    assert verdict == f"X12Error: {expected}"
+    for chunk_size in range(1, len(data) + 2):
+        assert _verdict(data, chunk_size) == verdict, chunk_size

@@ -164,7 +164,7 @@ def test_lines_record_where_their_taxonomy_came_from() -> None:
         assert record["taxonomy"] == own.upper()
         assert record["taxonomy_source"] == (f"{line.rendering.loop} PRV" if own else "")
     given = [Resolution(("207RC0000X", "207RE0101X"), "roster") for _ in claim.lines]
-    resolved = json.loads(decision_json(claim, decision, taxonomies=given))
+    resolved = json.loads(decision_json(claim, decision, None, given))
     for record in resolved["lines"]:
         assert record["taxonomy"] == "207RC0000X"
         assert record["taxonomies"] == ["207RC0000X", "207RE0101X"]

@@ -79,3 +79,51 @@ def test_kill_9_at_every_state_loses_and_duplicates_nothing(tmp_path: Path):
         sorted(out.glob("*.decisions.jsonl")),
     )
     assert counts["claims"] == 8 * (len(SCHEDULE) + 4) + 2 * 600
+
+
+def test_kill_9_after_a_tail_commits_under_a_long_name_decides_the_tail_once(tmp_path: Path):
+    """A client appends to a file after its job (the tail becomes a job of its own, whose base
+    is the first job's with ".2"). With a long name (a base of MAX_BASE_BYTES) the ".2" base was
+    not "safe" to recovery: the committed manifest was set aside, never rolled forward, and the
+    claimed original was decided again from its first byte (a retry did the same with the
+    tail). kill -9 right after the tail's commit: every claim still decided exactly once."""
+    inbox, out, acks = tmp_path / "inbox", tmp_path / "out", tmp_path / "acks"
+    archive, quarantine = tmp_path / "archive", tmp_path / "quarantine"
+    inbox.mkdir()
+    name = "p" * 240 + ".837"
+    first = demo_variant("LA")
+    second = demo_variant("LB").replace(b"000000101", b"000000102")
+    (inbox / name).write_bytes(first)
+    command = [
+        str(EDI_GATE),
+        "watch",
+        str(inbox),
+        *("--out", str(out), "--acks", str(acks), "--archive", str(archive)),
+        *("--quarantine", str(quarantine), "--create-dirs"),
+        *("--once", "--settle", "0", "--log-format", "json"),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    work = tmp_path / ".inbox.edi-gate"
+    (original,) = [p for p in (work / "done").iterdir() if p.suffix != ".json"]
+    with open(original, "ab") as handle:  # the client, after its pause
+        handle.write(second)
+
+    env = dict(os.environ, EDI_GATE_TEST_CRASH_AT="committed:1")  # the tail's commit
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == -9, run.stderr[-2000:]
+    final = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert "Traceback" not in final.stderr
+
+    counts = assert_files_conservation(
+        [first + second],
+        sorted(out.glob("*.filtered.837")),
+        sorted(out.glob("*.decisions.jsonl")),
+    )
+    assert counts["claims"] == 16
+    for sub in ("claimed", "jobs", "snap"):
+        assert not list((work / sub).iterdir()), sub
+    assert not (work / "rejected").exists()
+    assert "watch.manifest_rejected" not in final.stderr
+    assert sorted(p.read_bytes() for p in archive.iterdir()) == sorted([first, second])

@@ -37,6 +37,9 @@ EXPECTED = {
     "huge_lx01.x12": ("rejected", "(LX): LX01 is not a line number"),  # not quoted
     # A second ST inside an 837 header was swallowed as a header segment.
     "st_inside_837_header.x12": ("error", "ST inside transaction set"),
+    # ISA13 '~00000101' holds the segment terminator: the fixed-width ISA read, and the output's
+    # IEA02 (ISA13 echoed) ended at the '~', leaving '00000101~' after the IEA: unreadable output.
+    "terminator_in_isa13.x12": ("error", "ISA13 contains the segment terminator b'~'"),
 }
 
 

@@ -17,17 +17,15 @@ Claim vocabulary (all optional): ``taxonomy`` (2310B PRV; without it the billing
 renders), ``billing_taxonomy`` (2000A PRV*BI), ``line_renderer`` (a table: ``taxonomy``, ``npi``
 = rendering | billing | other, the 2420A provider of every line), ``roster`` (rows
 "who,taxonomy,credential,effective,expires" with who = rendering | billing | other),
-``prior_auth`` (REF*G1 on the claim), ``pos`` (CLM05 and the default SV105), ``deactivated``
-(rows "who,YYYY-MM-DD": the NPI registry lists the NPI deactivated from that day), ``enabled``
-(true: the case's rule switched on, for a rule the shipped ruleset leaves off). Expectations:
+``prior_auth`` (REF*G1 on the claim), ``pos`` (CLM05 and the default SV105). Expectations:
 ``expect``, ``line`` (the LX the finding is on), ``message``, ``findings`` (every rule id found,
 in order, when the case must show that nothing else fires).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,9 +61,41 @@ CASE_KEYS = {
     "message",
     "findings",
     "cites",
-    "deactivated",
-    "enabled",
+    "deactivated",  # ["who,YYYY-MM-DD"]: the directory lists the NPI deactivated from that date
+    "enable",  # true: the rule is switched on (rules off in the shipped ruleset, e.g. PROV001)
 }
+
+
+class _Deactivations:
+    """A directory source that lists deactivated NPIs only (the case's ``deactivated``)."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.by_npi: dict[str, Listing] = {}
+        for row in rows:
+            who, when = row.split(",", 1)
+            period = Period("", date.fromisoformat(when), None)
+            self.by_npi[WHO[who]] = Listing("nppes", WHO[who], inactive=[period])
+
+    def listings(self, npi: str) -> list[Listing]:
+        found = self.by_npi.get(npi)
+        return [found] if found is not None else []
+
+    def changed(self) -> bool:
+        return False
+
+
+def _enabled(ruleset: Ruleset, rule: str) -> Ruleset:
+    """The shipped ruleset with ``rule`` switched on (read again from its file)."""
+    text = Path(ruleset.path).read_text()
+    head, _, tail = text.partition(f"[rules.{rule}]")
+    body, sep, rest = tail.partition("\n[")
+    body = body.replace("enabled = false", "enabled = true")
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as handle:
+        handle.write(head + f"[rules.{rule}]" + body + sep + rest)
+    try:
+        return load_ruleset(Path(handle.name))
+    finally:
+        Path(handle.name).unlink()
 
 
 @dataclass(frozen=True)
@@ -114,22 +144,6 @@ def parse_line(spec: str, pos: str):
     )
 
 
-class _Deactivations:
-    """A directory source holding only NPI deactivations (what an NPPES import adds)."""
-
-    def __init__(self) -> None:
-        self._listings: dict[str, list[Listing]] = {}
-
-    def add(self, npi_: str, start: date) -> None:
-        self._listings[npi_] = [Listing("nppes", npi_, inactive=[Period("", start, None)])]
-
-    def listings(self, npi_: str) -> list[Listing]:
-        return self._listings.get(npi_, [])
-
-    def changed(self) -> bool:
-        return False
-
-
 def build(case: Case, ruleset: Ruleset):
     """(engine, claim) for a case: the shipped ruleset, the case's roster and claim."""
     body = case.body
@@ -141,16 +155,10 @@ def build(case: Case, ruleset: Ruleset):
         who, rest = row.split(",", 1)
         rows.append(f"{WHO[who]},{rest}")
     roster = parse_roster("npi,taxonomy,credential,effective,expires\n" + "\n".join(rows) + "\n")
-    registry_ = _Deactivations()
-    for row in body.get("deactivated", []):
-        who, day = row.split(",", 1)
-        registry_.add(WHO[who], date.fromisoformat(day))
-    if body.get("enabled"):
-        ruleset = load_ruleset(ruleset.path) if ruleset.path else ruleset
-        for rule in ruleset.rules:
-            if rule.meta.id == case.rule:
-                rule.meta = dataclasses.replace(rule.meta, enabled=True)
-    engine = Engine([ruleset], ProviderDirectory([roster, registry_]))
+    if body.get("enable"):
+        ruleset = _enabled(ruleset, case.rule)
+    sources: list[Any] = [roster, _Deactivations(body.get("deactivated", []))]
+    engine = Engine([ruleset], ProviderDirectory(sources))
     pos = str(body.get("pos", "11"))
     lines = [parse_line(s, pos) for s in body["lines"]]
     renderer = body.get("line_renderer")

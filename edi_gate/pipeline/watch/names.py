@@ -24,8 +24,15 @@ def safe_base(name: str) -> str:
 
 
 def is_safe_base(base: object) -> bool:
+    """A base :func:`safe_base` or the watcher's ``stem.N.ext`` form of one could have made:
+    only safe characters, not hidden, at most MAX_BASE_BYTES plus room for ".N". Not
+    ``safe_base(base) == base``: that cuts at MAX_BASE_BYTES, so the ".N" base of a long name
+    was refused and its committed job set aside and decided again."""
     return (
-        isinstance(base, str) and 0 < len(base) <= MAX_BASE_BYTES + 12 and safe_base(base) == base
+        isinstance(base, str)
+        and 0 < len(base) <= MAX_BASE_BYTES + 12
+        and not base.startswith(".")
+        and _UNSAFE.search(base) is None
     )
 
 
