@@ -1,1 +1,6 @@
-"""CLI command groups that live in their own modules, registered by one line in edi_gate.cli."""
+"""The `edi-gate` commands, one module each, gathered by the group in edi_gate.cli.
+
+Shared by them: ``options`` (every option more than one command takes, defined once),
+``context`` (the RunContext those options make: logging, engine, limits, state, input) and
+``exits`` (the click exceptions that carry the exit statuses, and their table).
+"""

@@ -5,42 +5,20 @@
     edi-gate directory stats
     edi-gate directory lookup 1234567893 --on 2025-03-01
 
-Every command takes ``--directory PATH`` (default: the state directory's directory.sqlite);
-``directory_option`` gives filter, check, watch and replay the same option.
+Every command takes ``--directory PATH`` (default: the state directory's directory.sqlite), as
+filter, check, watch and replay do (``edi_gate.commands.options``).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
+from edi_gate.commands.exits import ConfigFailure, NoInputFailure
+from edi_gate.commands.options import on_date
 from edi_gate.errors import ConfigError
-
-EXIT_CONFIG = 2
-EXIT_NO_INPUT = 66
-
-
-def _set_directory(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """--directory on filter/check/watch/replay: the engine (and replay's worker processes)
-    find it through EDI_GATE_DIRECTORY."""
-    if value is not None:
-        from edi_gate.rules.engine import ENV_DIRECTORY
-
-        os.environ[ENV_DIRECTORY] = str(value.resolve())
-
-
-directory_option = click.option(
-    "--directory",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    expose_value=False,
-    callback=_set_directory,
-    help="Provider directory (SQLite, see `edi-gate directory`); default: the state "
-    "directory's directory.sqlite when it exists.",
-)
 
 
 def _path_option(func):
@@ -50,11 +28,6 @@ def _path_option(func):
         type=click.Path(dir_okay=False, path_type=Path),
         help="The directory file (default: $XDG_STATE_HOME/edi-gate/directory.sqlite).",
     )(func)
-
-
-def _fail(status: int, message: str) -> None:
-    click.echo(f"edi-gate: {message}", err=True)
-    sys.exit(status)
 
 
 def _target(directory: Path | None) -> Path:
@@ -83,10 +56,10 @@ def import_command(files: tuple[Path, ...], nppes: bool, directory: Path | None)
 
     data = [f for f in files if not f.name.endswith("_fileheader.csv")]  # NPPES ships one
     if len(data) != 1:
-        _fail(EXIT_CONFIG, f"give one data file to import, not {len(data)}")
+        raise ConfigFailure(f"give one data file to import, not {len(data)}")
     file = data[0]
     if not file.is_file():
-        _fail(EXIT_NO_INPUT, f"{file}: no such file")
+        raise NoInputFailure(f"{file}: no such file")
     target = _target(directory)
     try:
         if nppes:
@@ -94,7 +67,7 @@ def import_command(files: tuple[Path, ...], nppes: bool, directory: Path | None)
         else:
             result = store.import_roster(target, load_roster(file), str(file))
     except ConfigError as error:
-        _fail(EXIT_CONFIG, f"import failed, directory unchanged: {error}")
+        raise ConfigFailure(f"import failed, directory unchanged: {error}") from None
     skipped = f", {result.skipped:,} rows skipped (malformed)" if result.skipped else ""
     click.echo(
         f"{result.source}: {result.npis:,} NPIs, {result.rows:,} entries from {file.name}"
@@ -110,11 +83,11 @@ def stats_command(directory: Path | None) -> None:
 
     target = _target(directory)
     if not target.is_file():
-        _fail(EXIT_CONFIG, f"no provider directory at {target} (run `edi-gate directory import`)")
+        raise ConfigFailure(f"no provider directory at {target} (run `edi-gate directory import`)")
     try:
         rows = store.stats(target)
     except ConfigError as error:
-        _fail(EXIT_CONFIG, str(error))
+        raise ConfigFailure(str(error)) from None
     click.echo(f"{target} ({target.stat().st_size / 1e6:.1f} MB)")
     if not rows:
         click.echo("  (empty: nothing imported yet)")
@@ -135,13 +108,10 @@ def lookup_command(npi: str, on: str | None, directory: Path | None) -> None:
     from edi_gate.directory.lookup import ProviderDirectory
     from edi_gate.directory.store import SqliteSource
 
-    try:
-        day = date.fromisoformat(on) if on else date.today()
-    except ValueError:
-        raise click.BadParameter(f"{on!r} is not a date (YYYY-MM-DD)") from None
+    day = on_date(on) if on else date.today()
     target = _target(directory)
     if not target.is_file():
-        _fail(EXIT_CONFIG, f"no provider directory at {target}")
+        raise ConfigFailure(f"no provider directory at {target}")
     source = SqliteSource(target)
     try:
         found = ProviderDirectory([source])
@@ -162,6 +132,6 @@ def lookup_command(npi: str, on: str | None, directory: Path | None) -> None:
         if hit.codes:
             click.echo(f"rules use: {', '.join(hit.codes)} ({hit.source})")
     except ConfigError as error:
-        _fail(EXIT_CONFIG, str(error))
+        raise ConfigFailure(str(error)) from None
     finally:
         source.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from edi_gate.errors import ConfigError
 
 
-class StateError(ConfigError, ValueError):
+class StateError(ConfigError):
     """A control-number file or state database that is corrupt, unreadable or not ours.
 
     A ``ConfigError`` (the command line exits 2 with one line naming the file) and, for callers

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from edi_gate.errors import EdiGateError
+
 MAX_CONTROL_DIGITS: Final = 9  # ISA13, GS06, ST02 as payers send them: N0 1-9 digits
 MAX_COUNT_DIGITS: Final = 10  # SE01, GE01, IEA01
 
@@ -58,8 +60,9 @@ def shown_name(name: str) -> str:
     return "".join(out)
 
 
-class X12Error(Exception):
-    """Input that is not readable X12: names the file, the segment's position and what is wrong."""
+class X12Error(EdiGateError, ValueError):
+    """Input that is not readable X12: names the file, the segment's position and what is wrong.
+    A ValueError: bytes of the right type holding values that are not X12 (see edi_gate.errors)."""
 
     def __init__(
         self,
