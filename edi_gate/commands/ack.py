@@ -10,7 +10,7 @@ import click
 from edi_gate import logs
 from edi_gate.commands.context import RunContext, open_input
 from edi_gate.commands.exits import DataFailure, exit_statuses
-from edi_gate.commands.options import run_options
+from edi_gate.commands.options import control_state_option, run_options
 
 
 @click.command("ack")
@@ -22,11 +22,9 @@ from edi_gate.commands.options import run_options
     help="The decisions JSON Lines of a past run over INPUT.",
 )
 @click.option("-o", "--output", "output", default="-", help="The 277CA (default: stdout).")
-@click.option(
-    "--control-state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file of control numbers (default: the state database, see --state-dir, shared "
-    "with filter so rebuilt 277CAs never reuse a control number).",
+@control_state_option(
+    "JSON file of control numbers (default: the state database, see --state-dir, shared "
+    "with filter so rebuilt 277CAs never reuse a control number)."
 )
 @run_options("state_dir", "log_format")
 def ack_command(

@@ -57,32 +57,17 @@ class OutputFailure(Failure):
 
 
 FAILURES = (ConfigFailure, DataFailure, NoInputFailure, OutputFailure)
+FAILURES = (ConfigFailure, DataFailure, NoInputFailure, OutputFailure)
 EXIT_PROCESSED = 0
 EXIT_LINT_PROBLEMS = 1
 STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_PROCESSED, "the input was processed (rejected claims are a normal outcome)"),
     (EXIT_LINT_PROBLEMS, "rules lint found problems"),
-    *(
-        (f.exit_code, f.meaning)
-        for f in (ConfigFailure, DataFailure, NoInputFailure, OutputFailure)
-    ),
+    *((failure.exit_code, failure.meaning) for failure in FAILURES),
 )
 EXIT_STATUSES = "\b\nExit statuses:\n" + "".join(
     f"  {status:<4}{meaning}\n" for status, meaning in STATUSES
 )
-
-
-@contextlib.contextmanager
-def exit_statuses() -> Iterator[None]:
-    """Map what a run can fail with to the documented exit statuses, with a one-line message."""
-    try:
-        yield
-    except ConfigError as error:
-        raise ConfigFailure.of(error) from None
-    except X12Error as error:
-        raise DataFailure(str(error)) from None
-    except OSError as error:  # disk full, unwritable directory: outputs were rolled back
-        raise OutputFailure(f"cannot write outputs: {describe_os_error(error)}") from None
 
 
 @contextlib.contextmanager
@@ -92,6 +77,18 @@ def configuration() -> Iterator[None]:
         yield
     except ConfigError as error:
         raise ConfigFailure.of(error) from None
+
+
+@contextlib.contextmanager
+def exit_statuses() -> Iterator[None]:
+    """Map what a run can fail with to the documented exit statuses, with a one-line message."""
+    try:
+        with configuration():
+            yield
+    except X12Error as error:
+        raise DataFailure(str(error)) from None
+    except OSError as error:  # disk full, unwritable directory: outputs were rolled back
+        raise OutputFailure(f"cannot write outputs: {describe_os_error(error)}") from None
 
 
 # OutputSet writes TARGET through a hidden temporary file beside it, ".TARGET.XXXXXXXX.tmp".

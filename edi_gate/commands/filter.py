@@ -9,7 +9,13 @@ import click
 
 from edi_gate.commands.context import RunContext, close_input, filter_totals, open_input
 from edi_gate.commands.exits import exit_statuses
-from edi_gate.commands.options import SCREENING, STATE, input_argument, run_options
+from edi_gate.commands.options import (
+    SCREENING,
+    STATE,
+    control_state_option,
+    input_argument,
+    run_options,
+)
 from edi_gate.vocabulary import RejectPolicy
 
 
@@ -28,11 +34,7 @@ def _one_on_stdout(outputs: dict[str, str | None]) -> None:
 @click.option("--acks", type=click.Path(dir_okay=False), help="Write the 277CA here.")
 @click.option("--ack999", type=click.Path(dir_okay=False), help="Write the 999 (and TA1) here.")
 @click.option("--decisions", type=click.Path(dir_okay=False), help="Write decisions (JSON Lines).")
-@click.option(
-    "--control-state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file persisting the acknowledgments' control numbers between runs.",
-)
+@control_state_option("JSON file persisting the acknowledgments' control numbers between runs.")
 @click.option(
     "--reject",
     type=click.Choice([policy.value for policy in RejectPolicy]),

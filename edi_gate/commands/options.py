@@ -25,11 +25,17 @@ RULESET_HELP = (
 )
 
 dir_type = click.Path(file_okay=False, path_type=Path)
+file_type = click.Path(dir_okay=False, path_type=Path)
 input_argument = click.argument("input_path", metavar="[INPUT]", default="-", required=False)
 
 
 def ruleset_option(help: str = RULESET_HELP) -> Callable:  # noqa: A002 - click's own name
     return click.option("--ruleset", type=click.Path(exists=True, path_type=Path), help=help)
+
+
+def control_state_option(help: str) -> Callable:  # noqa: A002 - click's own name
+    """--control-state: each command says what its JSON file of control numbers is for."""
+    return click.option("--control-state", type=file_type, help=help)
 
 
 def on_date(value: str | None) -> date | None:
@@ -93,7 +99,7 @@ SHARED: dict[str, Callable] = {  # in the order every --help lists them
     "ruleset": ruleset_option(),
     "roster": click.option(
         "--roster",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=file_type,
         help="Provider roster CSV (npi,taxonomy,credential,effective,expires).",
     ),
     "directory": click.option(

@@ -16,7 +16,14 @@ from edi_gate.commands.exits import (
     OutputFailure,
     describe_os_error,
 )
-from edi_gate.commands.options import SCREENING, STATE, dir_type, run_options
+from edi_gate.commands.options import (
+    SCREENING,
+    STATE,
+    control_state_option,
+    dir_type,
+    file_type,
+    run_options,
+)
 from edi_gate.errors import ConfigError
 
 
@@ -59,14 +66,10 @@ from edi_gate.errors import ConfigError
 )
 @click.option(
     "--partners",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=file_type,
     help="Trading partners TOML: rules and outbox per ISA06 sender.",
 )
-@click.option(
-    "--control-state",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file of acknowledgment control numbers (default: the state database).",
-)
+@control_state_option("JSON file of acknowledgment control numbers (default: the state database).")
 @run_options(*STATE, *SCREENING)
 def watch_command(
     run: RunContext,

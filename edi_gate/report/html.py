@@ -156,13 +156,41 @@ def _percent(part: int, whole: int) -> str:
 def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefix: str) -> str:
     """Cards, charts and tables of one ruleset's statistics (``prefix``: its summary.json path)."""
     p = f"{prefix}." if prefix else ""
-    claims = stats["claims"]
+    codes = _ranked_table(
+        stats["top_rejected_codes"],
+        ("code", "procedure code"),
+        [("lines", "lines named by a finding")],
+        f"{p}top_rejected_codes",
+    )
+    providers = _ranked_table(
+        stats.get("top_providers", []),
+        ("rendering_npi", "rendering NPI"),
+        [("claims", "claims"), ("lines", "lines")],
+        f"{p}top_providers",
+    )
+    return f"""
+<div class="cards">{_stats_cards(stats, p)}</div>
+<h2>Rejections by rule</h2>
+<div class="panel">{_rules_panel(stats, summaries, p)}
+<p class="note">claims: claims with at least one finding of the rule; findings: one per claim or
+line a rule names; dollars: CLM02 of the rejected claims and SV102 of the removed lines.</p></div>
+<h2>By month of service</h2>
+<div class="panel">{month_chart(stats["by_month"])}{_months_table(stats, p)}</div>
+<h2>Dollars at stake</h2>{_dollars_panel(stats.get("dollars_at_stake", {}), p)}
+<div class="grid">
+<div><h2>By rendering specialty</h2><div class="panel">{_specialty_table(stats, p)}</div></div>
+<div><h2>Top procedure codes affected</h2><div class="panel">{codes}</div></div>
+</div>
+<h2>Top rendering providers affected</h2><div class="panel">{providers}</div>
+"""
+
+
+def _stats_cards(stats: Mapping[str, Any], p: str) -> str:
+    """The headline figures: claims and what became of them, and the dollars at stake."""
     decided = stats["by_decision"]
     money = stats.get("dollars_at_stake", {})
-    findings = stats.get("findings_by_rule", {})
-    by_rule = stats.get("claims_by_rule", stats["by_rule"])
     cards = [
-        _card("claims", claims, f"{p}claims"),
+        _card("claims", stats["claims"], f"{p}claims"),
         _card("accepted", decided.get("accepted", 0), f"{p}by_decision.accepted"),
         _card("rejected", decided.get("rejected", 0), f"{p}by_decision.rejected"),
         _card("not evaluated", stats.get("not_evaluated_claims", 0), f"{p}not_evaluated_claims"),
@@ -170,7 +198,14 @@ def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefi
     ]
     if money:
         cards.append(_card("dollars at stake", money["total"], f"{p}dollars_at_stake.total", True))
-    rule_money = money.get("by_rule", {})
+    return "".join(cards)
+
+
+def _rules_panel(stats: Mapping[str, Any], summaries: Mapping[str, str], p: str) -> str:
+    """Rejections by rule: a bar chart, then a table with the findings and the dollars."""
+    findings = stats.get("findings_by_rule", {})
+    by_rule = stats.get("claims_by_rule", stats["by_rule"])
+    rule_money = stats.get("dollars_at_stake", {}).get("by_rule", {})
     ordered = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
     rule_chart = bar_chart(
         [(rule, n, f"{rule}: {n:,} claims. {summaries.get(rule, '')}") for rule, n in ordered],
@@ -186,10 +221,16 @@ def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefi
         ]
         for rule, n in ordered
     ]
+    head = ["rule", "claims", "findings", "dollars", "summary"]
+    return f"{rule_chart}\n{_table(head, rule_rows, {1, 2, 3})}"
+
+
+def _specialty_table(stats: Mapping[str, Any], p: str) -> str:
+    """The rendering taxonomies with the most rejected claims."""
     taxonomy_rows = sorted(
         stats["by_taxonomy"].items(), key=lambda kv: (-kv[1]["rejected"], kv[0])
     )[:TOP_ROWS]
-    specialty = _table(
+    return _table(
         ["rendering taxonomy", "claims", "rejected", "%"],
         [
             [
@@ -202,28 +243,30 @@ def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefi
         ],
         {1, 2, 3},
     )
-    codes = _table(
-        ["procedure code", "lines named by a finding"],
+
+
+def _ranked_table(
+    rows: Sequence[Mapping[str, Any]],
+    key: tuple[str, str],
+    counts: list[tuple[str, str]],
+    path: str,
+) -> str:
+    """A top-N list of summary.json (``path``): its ``key`` (field, heading), then its counts."""
+    field, heading = key
+    return _table(
+        [heading, *(title for _, title in counts)],
         [
-            [_e(row["code"]), _num(row["lines"], f"{p}top_rejected_codes.{i}.lines")]
-            for i, row in enumerate(stats["top_rejected_codes"])
+            [_e(row[field]), *(_num(row[name], f"{path}.{i}.{name}") for name, _ in counts)]
+            for i, row in enumerate(rows)
         ],
-        {1},
+        set(range(1, len(counts) + 1)),
     )
-    providers = _table(
-        ["rendering NPI", "claims", "lines"],
-        [
-            [
-                _e(row["rendering_npi"]),
-                _num(row["claims"], f"{p}top_providers.{i}.claims"),
-                _num(row["lines"], f"{p}top_providers.{i}.lines"),
-            ]
-            for i, row in enumerate(stats.get("top_providers", []))
-        ],
-        {1, 2},
-    )
-    month_money = money.get("by_month", {})
-    months = _table(
+
+
+def _months_table(stats: Mapping[str, Any], p: str) -> str:
+    """Claims, rejections and dollars at stake per month of service."""
+    month_money = stats.get("dollars_at_stake", {}).get("by_month", {})
+    return _table(
         ["month of service", "claims", "rejected", "dollars at stake"],
         [
             [
@@ -236,34 +279,22 @@ def _stats_section(stats: Mapping[str, Any], summaries: Mapping[str, str], prefi
         ],
         {1, 2, 3},
     )
-    dollars = ""
-    if money:
-        dollars = (
-            '<div class="panel"><table>'
-            "<tr><td>CLM02 of rejected claims</td><td class=n>"
-            + _num(money["rejected_claims"], f"{p}dollars_at_stake.rejected_claims", True)
-            + "</td></tr><tr><td>SV102 of lines removed (line scope)</td><td class=n>"
-            + _num(money["removed_lines"], f"{p}dollars_at_stake.removed_lines", True)
-            + "</td></tr><tr><th>total at stake</th><th class=n>"
-            + _num(money["total"], None, True)
-            + "</th></tr></table></div>"
-        )
-    return f"""
-<div class="cards">{"".join(cards)}</div>
-<h2>Rejections by rule</h2>
-<div class="panel">{rule_chart}
-{_table(["rule", "claims", "findings", "dollars", "summary"], rule_rows, {1, 2, 3})}
-<p class="note">claims: claims with at least one finding of the rule; findings: one per claim or
-line a rule names; dollars: CLM02 of the rejected claims and SV102 of the removed lines.</p></div>
-<h2>By month of service</h2>
-<div class="panel">{month_chart(stats["by_month"])}{months}</div>
-<h2>Dollars at stake</h2>{dollars}
-<div class="grid">
-<div><h2>By rendering specialty</h2><div class="panel">{specialty}</div></div>
-<div><h2>Top procedure codes affected</h2><div class="panel">{codes}</div></div>
-</div>
-<h2>Top rendering providers affected</h2><div class="panel">{providers}</div>
-"""
+
+
+def _dollars_panel(money: Mapping[str, Any], p: str) -> str:
+    """Where the dollars at stake come from: rejected claims and removed lines."""
+    if not money:
+        return ""
+    return (
+        '<div class="panel"><table>'
+        "<tr><td>CLM02 of rejected claims</td><td class=n>"
+        + _num(money["rejected_claims"], f"{p}dollars_at_stake.rejected_claims", True)
+        + "</td></tr><tr><td>SV102 of lines removed (line scope)</td><td class=n>"
+        + _num(money["removed_lines"], f"{p}dollars_at_stake.removed_lines", True)
+        + "</td></tr><tr><th>total at stake</th><th class=n>"
+        + _num(money["total"], None, True)
+        + "</th></tr></table></div>"
+    )
 
 
 def _compare_section(compare: Mapping[str, Any], summaries: Mapping[str, str]) -> str:
