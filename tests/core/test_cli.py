@@ -1,4 +1,7 @@
-"""`edi-gate filter` and `check` as scripts use them: exit statuses, atomic outputs, logs."""
+"""`edi-gate filter` and `check` as scripts use them: exit statuses, atomic outputs, logs.
+
+What only a real process shows (the status a shell sees, standard input, the mode of files
+created) runs the installed script; the rest runs in-process (tests.invoke)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from tests.data import x12
 from tests.helpers import FIXTURES, count_clm
+from tests.invoke import invoke
 
 EDI_GATE = str(Path(sys.executable).with_name("edi-gate"))
 DEMO = FIXTURES / "demo.837"
@@ -71,26 +75,29 @@ def test_unreadable_stdin_writes_nothing_to_stdout():
 def test_bad_ruleset_is_a_configuration_error(tmp_path: Path):
     bad = tmp_path / "bad.toml"
     bad.write_text("this is = not [valid toml\n")
-    result = run("filter", str(DEMO), "--ruleset", str(bad), "-o", str(tmp_path / "o.837"))
-    assert result.returncode == 2
-    assert "bad.toml" in result.stderr.decode()
+    result = invoke("filter", DEMO, "--ruleset", bad, "-o", tmp_path / "o.837")
+    assert result.status == 2
+    assert result.stderr.startswith(f"edi-gate: configuration error: {bad}: line 1: ")
     assert not (tmp_path / "o.837").exists()
 
 
 def test_unreadable_roster_is_a_configuration_error(tmp_path: Path):
-    result = run("filter", str(DEMO), "--roster", str(tmp_path / "missing.csv"))
-    assert result.returncode == 2
-    assert "missing.csv" in result.stderr.decode()
+    result = invoke("filter", DEMO, "--roster", tmp_path / "missing.csv")
+    assert result.status == 2
+    assert result.stderr == (
+        f"edi-gate: configuration error: {tmp_path / 'missing.csv'}: cannot read roster: "
+        "No such file or directory\n"
+    )
 
 
 def test_check_prints_a_table_and_json():
-    table = run("check", str(DEMO))
-    assert table.returncode == 0, table.stderr
-    lines = table.stdout.decode().splitlines()
+    table = invoke("check", DEMO)
+    assert table.status == 0, table.stderr
+    lines = table.stdout.splitlines()
     assert lines[0] == f"# {DEMO}"
     assert sum(1 for line in lines if line.startswith("DEMO-")) == 8
-    as_json = run("check", "--format", "json", str(DEMO))
-    records = [json.loads(line) for line in as_json.stdout.decode().splitlines()]
+    as_json = invoke("check", "--format", "json", DEMO)
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert [r["claim"] for r in records] == [f"DEMO-00{i}" for i in range(1, 9)]
     decided = {r["claim"]: r["decision"] for r in records}
     assert decided == {
@@ -99,41 +106,31 @@ def test_check_prints_a_table_and_json():
 
 
 def test_rules_list_show_and_lint(tmp_path: Path):
-    listed = run("rules", "list")
-    assert listed.returncode == 0, listed.stderr
-    ids = [line.split()[0] for line in listed.stdout.decode().splitlines()[1:] if line.strip()]
+    listed = invoke("rules", "list")
+    assert listed.status == 0, listed.stderr
+    ids = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
     assert {"PRIV003", "MOD001", "CODE001", "GUID001"} <= set(ids)
-    shown = run("rules", "show", "code001")
-    assert shown.returncode == 0 and b"004_2050c99125bda26c.txt" in shown.stdout
-    assert run("rules", "show", "NOPE999").returncode == 2
-    assert run("rules", "lint").returncode == 0
+    shown = invoke("rules", "show", "code001")
+    assert shown.status == 0 and "004_2050c99125bda26c.txt" in shown.stdout
+    unknown = invoke("rules", "show", "NOPE999")
+    assert (unknown.status, unknown.stderr) == (2, "edi-gate: no rule 'NOPE999' in the ruleset\n")
+    assert invoke("rules", "lint").status == 0
     bad = tmp_path / "bad.toml"
     bad.write_text(
         (Path(__file__).parents[2] / "edi_gate/data/rulesets/imaging-2024.toml")
         .read_text()
         .replace("[ruleset]", "[ruleset]\nsurprise = 1", 1)
     )
-    linted = run("rules", "lint", str(bad))
-    assert linted.returncode == 1 and b"surprise" in linted.stdout
+    linted = invoke("rules", "lint", bad)
+    assert linted.status == 1 and "surprise" in linted.stdout
 
 
 def test_ack_rebuilds_the_277ca_from_decisions(tmp_path: Path):
     dec, acks = tmp_path / "d.jsonl", tmp_path / "live.277"
-    assert (
-        run(
-            "filter",
-            str(DEMO),
-            "-o",
-            str(tmp_path / "o"),
-            "--decisions",
-            str(dec),
-            "--acks",
-            str(acks),
-        ).returncode
-        == 0
-    )
-    rebuilt = run("ack", str(DEMO), "--decisions", str(dec), "-o", str(tmp_path / "re.277"))
-    assert rebuilt.returncode == 0, rebuilt.stderr
+    filtered = invoke("filter", DEMO, "-o", tmp_path / "o", "--decisions", dec, "--acks", acks)
+    assert filtered.status == 0, filtered.stderr
+    rebuilt = invoke("ack", DEMO, "--decisions", dec, "-o", tmp_path / "re.277")
+    assert rebuilt.status == 0, rebuilt.stderr
 
     def body(path: Path) -> list[str]:
         # Everything but the envelope lines that carry timestamps and control numbers.
@@ -146,21 +143,35 @@ def test_ack_rebuilds_the_277ca_from_decisions(tmp_path: Path):
         ]
 
     assert body(tmp_path / "re.277") == body(acks)
-    assert run("ack", str(DEMO), "--decisions", str(tmp_path / "missing")).returncode == 2
+    assert invoke("ack", DEMO, "--decisions", tmp_path / "missing").status == 2
     (tmp_path / "taken").mkdir()
-    unwritable = run("ack", str(DEMO), "--decisions", str(dec), "-o", str(tmp_path / "taken"))
-    assert unwritable.returncode == 74 and b"Traceback" not in unwritable.stderr
-    missing_input = run("ack", str(tmp_path / "nope.837"), "--decisions", str(dec))
-    assert missing_input.returncode == 66 and b"nope.837" in missing_input.stderr
+    unwritable = invoke("ack", DEMO, "--decisions", dec, "-o", tmp_path / "taken")
+    assert unwritable.status == 74
+    assert (
+        unwritable.stderr
+        == f"edi-gate: cannot write outputs: {tmp_path / 'taken'}: Is a directory\n"
+    )
+    missing_input = invoke("ack", tmp_path / "nope.837", "--decisions", dec)
+    assert missing_input.status == 66
+    assert missing_input.stderr == f"edi-gate: {tmp_path / 'nope.837'}: No such file or directory\n"
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text('{"claim": 1}\n[1, 2]\n')
+    unusable = invoke("ack", DEMO, "--decisions", garbage, "-o", tmp_path / "g.277")
+    # a ConfigError is a ValueError now: still exit 2 with its reason, not "not usable" (65)
+    assert (unusable.status, unusable.stderr) == (
+        2,
+        f"edi-gate: configuration error: {garbage}: line 2: not a JSON object\n",
+    )
+    assert not (tmp_path / "g.277").exists()
 
 
 def test_a_transaction_set_without_se_is_refused_not_swallowed(tmp_path: Path):
     text = DEMO.read_text()
     broken = tmp_path / "no-se.837"
     broken.write_text(text.replace(text[text.index("SE*") : text.index("GE*")], ""))
-    result = run("filter", str(broken), "-o", str(tmp_path / "out.837"))
-    assert result.returncode == 65
-    assert "(GE), segment" in result.stderr.decode() and "SE missing" in result.stderr.decode()
+    result = invoke("filter", broken, "-o", tmp_path / "out.837")
+    assert result.status == 65
+    assert "(GE), segment" in result.stderr and "SE missing" in result.stderr
     assert not (tmp_path / "out.837").exists()
 
 
@@ -213,25 +224,16 @@ def test_reject_set_or_whole_interchange(tmp_path: Path):
     decided = {}
     for mode in ("set", "interchange"):
         dec, acks = tmp_path / f"{mode}.jsonl", tmp_path / f"{mode}.277"
-        result = run(
-            "filter",
-            str(path),
-            "--reject",
-            mode,
-            "-o",
-            str(tmp_path / f"{mode}.837"),
-            "--decisions",
-            str(dec),
-            "--acks",
-            str(acks),
+        out = tmp_path / f"{mode}.837"
+        result = invoke(
+            "filter", path, "--reject", mode, "-o", out, "--decisions", dec, "--acks", acks
         )
-        assert result.returncode == 0, result.stderr
+        assert result.status == 0, result.stderr
         records = [json.loads(line) for line in dec.read_text().splitlines()]
         assert len(records) == count_clm(path.read_bytes()) == 24
         assert sorted(ack277_claims(acks.read_bytes())) == sorted(r["claim"] for r in records)
         assert pyx12_errors(acks) == []  # pyx12, apart from the named TR3 exceptions
-        out = (tmp_path / f"{mode}.837").read_bytes()
-        assert count_clm(out) == sum(r["decision"] == "accepted" for r in records)
+        assert count_clm(out.read_bytes()) == sum(r["decision"] == "accepted" for r in records)
         decided[mode] = {r["claim"]: r for r in records}
     by_set, whole = decided["set"], decided["interchange"]
     assert all(r["decision"] == "rejected" for c, r in by_set.items() if c.startswith("SET2-"))
