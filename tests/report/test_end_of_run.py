@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from edi_gate.report.terminal import RuleCount, RunTotals, render
+from tests.invoke import invoke
 from tests.pipeline.support import EDI_GATE, demo_variant
 from tests.report.support import DEMO, cli
 
@@ -30,14 +31,14 @@ def assert_table(text: str, claims: int) -> None:
 
 
 def test_filter_on_a_console_ends_with_a_table(tmp_path: Path):
-    result = cli("filter", DEMO, "-o", tmp_path / "out.837", "--log-format", "console")
-    assert result.returncode == 0, result.stderr
+    result = invoke("filter", DEMO, "-o", tmp_path / "out.837", "--log-format", "console")
+    assert result.status == 0, result.stderr
     assert_table(result.stderr, 8)
     assert "filter.summary" not in result.stderr
 
 
 def test_json_logs_keep_the_summary_event(tmp_path: Path):
-    result = cli("filter", DEMO, "-o", tmp_path / "out.837", "--log-format", "json")
+    result = invoke("filter", DEMO, "-o", tmp_path / "out.837", "--log-format", "json")
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert [e["event"] for e in events] == ["filter.summary"]
     assert "claims in" not in result.stderr
@@ -75,8 +76,8 @@ def test_auto_on_a_terminal_is_the_table(tmp_path: Path):
 
 
 def test_check_prints_totals_after_its_table_and_marks_removed_lines():
-    result = cli("check", DEMO, "--scope", "line", "--log-format", "json")
-    assert result.returncode == 0, result.stderr
+    result = invoke("check", DEMO, "--scope", "line", "--log-format", "json")
+    assert result.status == 0, result.stderr
     table, totals = result.stdout.split("edi-gate check: ")
     assert "DEMO-007             accepted  1:20611, 2:76942 [removed]" in table
     assert "lines removed" in totals and "  rule " in totals
