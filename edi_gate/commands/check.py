@@ -9,7 +9,7 @@ import click
 from edi_gate import logs
 from edi_gate.commands.context import RunContext, close_input, filter_totals, open_input
 from edi_gate.commands.exits import DataFailure
-from edi_gate.commands.options import SCREENING, run_options
+from edi_gate.commands.options import DECIDING, run_options
 from edi_gate.errors import X12Error
 
 
@@ -58,7 +58,7 @@ class DecisionTable:
     show_default=True,
     help="table: readable, with totals after each input; json: the --decisions JSON Lines.",
 )
-@run_options(*SCREENING)
+@run_options(*DECIDING)
 def check_command(run: RunContext, inputs: tuple[str, ...], output_format: str) -> None:
     """Decide the claims of INPUT... without writing an 837."""
     from edi_gate.report.terminal import combine, render

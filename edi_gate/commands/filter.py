@@ -10,7 +10,7 @@ import click
 from edi_gate.commands.context import RunContext, close_input, filter_totals, open_input
 from edi_gate.commands.exits import exit_statuses
 from edi_gate.commands.options import (
-    SCREENING,
+    DECIDING,
     STATE,
     control_state_option,
     input_argument,
@@ -43,7 +43,7 @@ def _one_on_stdout(outputs: dict[str, str | None]) -> None:
     help="What a transaction set with syntax errors takes down: its own claims, or every claim "
     "of its interchange.",
 )
-@run_options(*STATE, *SCREENING)
+@run_options(*STATE, *DECIDING)
 def filter_command(
     run: RunContext,
     input_path: str,

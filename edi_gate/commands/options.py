@@ -133,15 +133,20 @@ SHARED: dict[str, Callable] = {  # in the order every --help lists them
     ),
 }
 
+# The groups commands take: what the rule engine is made of (replay adds only these and the log
+# format); the state database and its duplicate record (filter, watch); everything a command that
+# decides the claims of raw X12 takes (filter, check, watch).
 ENGINE = ("ruleset", "roster", "directory", "scope")
 STATE = ("state_dir", "duplicate_window", "duplicate_claims")
-SCREENING = ("require_ruleset", *ENGINE, "limits_spec", "log_format")
+DECIDING = ("require_ruleset", *ENGINE, "limits_spec", "log_format")
 
 
 def run_options(*names: str) -> Callable[[Callable], Callable]:
-    """The SHARED options ``names`` on a command whose function takes ``run: RunContext``."""
+    """The SHARED options ``names`` on a command whose function takes ``run: RunContext``.
+    The decorator nearest the function: the shared options come last in --help."""
     unknown = set(names) - set(SHARED)
-    assert not unknown, f"no shared option {unknown}"
+    if unknown:
+        raise TypeError(f"no shared option {sorted(unknown)}")
 
     def decorate(command: Callable) -> Callable:
         @functools.wraps(command)

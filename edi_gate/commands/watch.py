@@ -17,7 +17,7 @@ from edi_gate.commands.exits import (
     describe_os_error,
 )
 from edi_gate.commands.options import (
-    SCREENING,
+    DECIDING,
     STATE,
     control_state_option,
     dir_type,
@@ -70,7 +70,7 @@ from edi_gate.errors import ConfigError
     help="Trading partners TOML: rules and outbox per ISA06 sender.",
 )
 @control_state_option("JSON file of acknowledgment control numbers (default: the state database).")
-@run_options(*STATE, *SCREENING)
+@run_options(*STATE, *DECIDING)
 def watch_command(
     run: RunContext,
     partners: Path | None,
