@@ -2,7 +2,7 @@
 
 ``filter``, ``check``, ``watch``, ``replay`` and ``ack`` take the same options
 (``edi_gate.commands.options.run_options``), gathered into one ``RunContext``: logging is set up
-once when it is made, and the engine, the limits and the state database come from it.
+once before the command runs, and the engine, the limits and the state database come from it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class RunContext:
     duplicate_window: float = 0.0
     duplicate_claims: str = "off"
 
-    def __post_init__(self) -> None:
+    def configure_logging(self) -> None:
+        """JSON lines or a console renderer on standard error, as --log-format says."""
         logs.configure(json_lines=None if self.log_format == "auto" else self.log_format == "json")
 
     @property

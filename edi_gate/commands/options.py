@@ -151,8 +151,9 @@ def run_options(*names: str) -> Callable[[Callable], Callable]:
     def decorate(command: Callable) -> Callable:
         @functools.wraps(command)
         def invoke(**values: Any) -> Any:
-            shared = {name: values.pop(name) for name in names if name in values}
-            return command(run=RunContext(**shared), **values)
+            run = RunContext(**{name: values.pop(name) for name in names if name in values})
+            run.configure_logging()
+            return command(run=run, **values)
 
         for name in reversed([n for n in SHARED if n in names]):
             invoke = SHARED[name](invoke)

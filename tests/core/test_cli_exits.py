@@ -116,7 +116,7 @@ def test_a_shared_option_means_the_same_on_every_command():
     for path, option in _options(main):
         if path.startswith(("rules ", "directory ")):
             continue  # their --ruleset / --directory name other things, said in their help
-        meaning = (option.help, option.default, repr(option.type), option.is_flag)
+        meaning = (option.help, option.default, str(option.type.to_info_dict()), option.is_flag)
         seen.setdefault(option.opts[-1], {})[path] = meaning
     shared = {
         "--ruleset": {"filter", "check", "watch", "replay"},
