@@ -77,7 +77,7 @@ def watch_command(
     outbox_mode: str | None,
     outbox_group: str | None,
     once: bool,
-    **config: Any,
+    **config: Any,  # the directories and timing, each option named as its WatchConfig field
 ) -> None:
     """Filter every complete file dropped in INBOX exactly once; SIGTERM stops after a file.
 
