@@ -814,6 +814,7 @@ def _watch_once_end(
 @roster_option
 @directory_option
 @scope_option
+@limits_option
 @log_option
 def replay_command(
     archives: tuple[str, ...],
@@ -829,6 +830,7 @@ def replay_command(
     roster: Path | None,
     scope: str,
     log_format: str,
+    limits_spec: str | None,
 ) -> None:
     """What would a ruleset have done? Files, directories, globs, .gz and .zip archives."""
     import signal
@@ -849,10 +851,11 @@ def replay_command(
         other: rp.EngineSpec | None = rp.EngineSpec(str(compare[1]), roster_arg)
     else:
         spec, other = rp.EngineSpec(str(ruleset) if ruleset else None, roster_arg), None
+    limits = _limits(limits_spec)  # a bad --limits exits 2 before --out is touched
     try:
         for each in (spec, other):
             if each is not None:
-                rp._engine(each)  # fail fast, exit 2, before any worker starts
+                rp.make_engine(each)  # fail fast, exit 2, before any worker starts
         claim_output_dir(out, force=force)
     except ConfigError as error:
         _fail(EXIT_CONFIG, f"configuration error: {error}")
@@ -866,7 +869,7 @@ def replay_command(
     workers = rp.cap_workers(workers, len(units))
     with _exit_statuses():
         data = _run_replay(
-            rp, units, missing, out, spec, other, engine_name, master, workers, scope
+            rp, units, missing, out, spec, other, engine_name, master, workers, scope, limits
         )
     click.echo(rp.render_report(data), nl=False)
     if report_path is not None:
@@ -874,11 +877,13 @@ def replay_command(
         from edi_gate.report.terminal import rule_summaries
 
         with _exit_statuses():
-            write_report(report_path, data, rule_summaries(rp._engine(spec)))
+            write_report(report_path, data, rule_summaries(rp.make_engine(spec)))
     _end_of_run(
         log_format,
         "replay.summary",
-        _replay_totals(data, rp._engine(spec), time.perf_counter() - started, rp.unit_sizes(units)),
+        _replay_totals(
+            data, rp.make_engine(spec), time.perf_counter() - started, rp.unit_sizes(units)
+        ),
         {
             "files": data["files"],
             "files_read": data["files_read"],
@@ -891,16 +896,16 @@ def replay_command(
         _fail(EXIT_DATA, "no input file could be read")
 
 
-def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, scope):
+def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, scope, limits):
     """The replay itself; its OSErrors (a full disk) become exit 74 in the caller."""
-    report = rp.Replay(out, spec, other, write_jsonl=engine_name == "local")
+    report = rp.ResultMerger(out, spec, other, write_jsonl=engine_name == "local")
     report.errors.extend(missing)
     extra = {"engine": engine_name, "workers": workers}
     if engine_name == "spark":
         from edi_gate.pipeline.spark import SparkUnavailable, replay_spark
 
         try:
-            extra = replay_spark(units, report, scope=scope, master=master)
+            extra = replay_spark(units, report, scope=scope, master=master, limits=limits)
         except SparkUnavailable as error:
             _fail(EXIT_CONFIG, str(error))
     elif sys.stderr.isatty():
@@ -914,9 +919,10 @@ def _run_replay(rp, units, missing, out, spec, other, engine_name, master, worke
                 scope=scope,
                 workers=workers,
                 progress=lambda r: bar.update(sizes[r.index] or 1),
+                limits=limits,
             )
     else:
-        rp.replay_local(units, report, scope=scope, workers=workers)
+        rp.replay_local(units, report, scope=scope, workers=workers, limits=limits)
     try:
         return report.finish(extra)
     except BaseException:
