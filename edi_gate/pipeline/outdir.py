@@ -79,7 +79,7 @@ def clean_stale(out: Path) -> list[str]:
     """Remove what a killed replay left under ``out``: its spool directories (``.replay-PID-*``)
     and the temporary files of its outputs. Called with the directory's lock held, so no other
     replay is writing there. Returns what went."""
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(out))
     except FileNotFoundError:

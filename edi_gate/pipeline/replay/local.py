@@ -10,7 +10,7 @@ import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from edi_gate.pipeline.outdir import SPOOL_PREFIX
@@ -49,7 +49,7 @@ def run_local(
     settings: UnitSettings,
     workers: int,
     spool: str | os.PathLike[str],
-) -> Iterator[UnitResult]:
+) -> Generator[UnitResult, None, None]:
     """Results in unit order, their files in ``spool``. One worker runs in this process; more
     use a process pool with a bounded number of units in flight. Closing the iterator early
     cancels the units not yet started and waits for the running ones, so no worker writes into
@@ -73,9 +73,9 @@ def run_local(
         while pending:
             result = pending.pop(next_index).result()
             next_index += 1
-            unit = next(queue, None)
-            if unit is not None:
-                pending[unit.index] = pool.submit(_work, unit)
+            following = next(queue, None)
+            if following is not None:
+                pending[following.index] = pool.submit(_work, following)
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
