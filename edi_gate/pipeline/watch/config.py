@@ -50,6 +50,7 @@ class WatchConfig:
     limits: Limits | None = None  # bounds on hostile input (--limits, the partners' [limits])
 
     def __post_init__(self) -> None:
+        self.scope = Scope(self.scope).value  # checked; the compiled filter compares plain text
         self.decisions = self.decisions or self.out
         self.work = self.work or default_work(self.inbox)
 
