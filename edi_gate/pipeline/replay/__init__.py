@@ -22,11 +22,10 @@ number of units is in flight, so memory stays flat whatever the size of the arch
 """
 
 from edi_gate.pipeline.outdir import SPOOL_PREFIX, clean_stale
-from edi_gate.pipeline.replay.compare import PairEngine, change_between
 from edi_gate.pipeline.replay.local import ProgressCallback, cap_workers, replay_local, run_local
 from edi_gate.pipeline.replay.merge import ResultMerger, append_shifted
 from edi_gate.pipeline.replay.report import render_report
-from edi_gate.pipeline.replay.settings import EngineSpec, UnitSettings, make_engine, ruleset_labels
+from edi_gate.pipeline.replay.settings import EngineSpec, UnitSettings, make_engine
 from edi_gate.pipeline.replay.sources import (
     DEFAULT_SPLIT_SIZE,
     Source,
@@ -42,7 +41,6 @@ __all__ = [
     "DEFAULT_SPLIT_SIZE",
     "SPOOL_PREFIX",
     "EngineSpec",
-    "PairEngine",
     "ProgressCallback",
     "ResultMerger",
     "Source",
@@ -53,7 +51,6 @@ __all__ = [
     "WorkUnit",
     "append_shifted",
     "cap_workers",
-    "change_between",
     "clean_stale",
     "expand_inputs",
     "make_engine",
@@ -61,7 +58,6 @@ __all__ = [
     "process_unit",
     "render_report",
     "replay_local",
-    "ruleset_labels",
     "run_local",
     "unit_sizes",
 ]

@@ -82,10 +82,6 @@ class ResultMerger:
     def _jsonl(self, name: str, wanted: bool) -> BinaryIO | None:
         return self._outputs.binary(self.out / name) if wanted else None
 
-    def offset_of(self, result: UnitResult) -> int:
-        """Claims of the earlier units of the same file (results must come in unit order)."""
-        return self._offsets[result.source]
-
     def add(self, result: UnitResult) -> None:
         """Merge a unit's result. The parts of a split file are held (their files stay on disk)
         until the last one: if any part could not be read, the whole file is an error, exactly
