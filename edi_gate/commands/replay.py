@@ -69,7 +69,7 @@ from edi_gate.commands.options import ENGINE, dir_type, run_options
     show_default=True,
     help="Cut plain files larger than this many MiB at interchange boundaries.",
 )
-@run_options(*ENGINE, "log_format")
+@run_options(*ENGINE, "limits_spec", "log_format")
 def replay_command(
     run: RunContext,
     archives: tuple[str, ...],
@@ -96,9 +96,10 @@ def replay_command(
     signal.signal(signal.SIGTERM, _terminate)
     spec, other = _engine_specs(rp, run, compare)
     with configuration():
+        limits = run.limits()  # a bad --limits exits 2 before --out is touched
         for each in (spec, other):
             if each is not None:
-                rp._engine(each)  # fail fast, exit 2, before any worker starts
+                rp.make_engine(each)  # fail fast, exit 2, before any worker starts
         claim_output_dir(out, force=force)
     sources, missing = rp.expand_inputs(archives)
     if not sources:
@@ -107,18 +108,20 @@ def replay_command(
     units = rp.plan_units(sources, split_size << 20)
     workers = rp.cap_workers(workers, len(units))
     with exit_statuses():
-        data = _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, run)
+        data = _run_replay(
+            rp, units, missing, out, spec, other, engine_name, master, workers, run, limits
+        )
     click.echo(rp.render_report(data), nl=False)
     if report_path is not None:
         from edi_gate.report.html import write_report
         from edi_gate.report.terminal import rule_summaries
 
         with exit_statuses():
-            write_report(report_path, data, rule_summaries(rp._engine(spec)))
+            write_report(report_path, data, rule_summaries(rp.make_engine(spec)))
     seconds = time.perf_counter() - started
     run.end(
         "replay.summary",
-        _totals(data, rp._engine(spec), seconds, rp.unit_sizes(units)),
+        _totals(data, rp.make_engine(spec), seconds, rp.unit_sizes(units)),
         {
             "files": data["files"],
             "files_read": data["files_read"],
@@ -139,16 +142,16 @@ def _engine_specs(rp: Any, run: RunContext, compare: tuple[Path, Path] | None) -
     return rp.EngineSpec(str(run.ruleset) if run.ruleset else None, roster), None
 
 
-def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, run):
+def _run_replay(rp, units, missing, out, spec, other, engine_name, master, workers, run, limits):
     """The replay itself; its OSErrors (a full disk) become exit 74 in the caller."""
-    report = rp.Replay(out, spec, other, write_jsonl=engine_name == "local")
+    report = rp.ResultMerger(out, spec, other, write_jsonl=engine_name == "local")
     report.errors.extend(missing)
     extra = {"engine": engine_name, "workers": workers}
     if engine_name == "spark":
         from edi_gate.pipeline.spark import SparkUnavailable, replay_spark
 
         try:
-            extra = replay_spark(units, report, scope=run.scope, master=master)
+            extra = replay_spark(units, report, scope=run.scope, master=master, limits=limits)
         except SparkUnavailable as error:
             raise ConfigFailure(str(error)) from None
     elif sys.stderr.isatty():
@@ -162,9 +165,10 @@ def _run_replay(rp, units, missing, out, spec, other, engine_name, master, worke
                 scope=run.scope,
                 workers=workers,
                 progress=lambda r: bar.update(sizes[r.index] or 1),
+                limits=limits,
             )
     else:
-        rp.replay_local(units, report, scope=run.scope, workers=workers)
+        rp.replay_local(units, report, scope=run.scope, workers=workers, limits=limits)
     try:
         return report.finish(extra)
     except BaseException:

@@ -20,13 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from edi_gate.pipeline.positions import shift_positions
-from edi_gate.pipeline.replay import (
-    EngineSpec,
-    Replay,
-    UnitResult,
-    WorkUnit,
-    process_unit,
-)
+from edi_gate.pipeline.replay import ResultMerger, UnitResult, UnitSettings, WorkUnit, process_unit
+from edi_gate.vocabulary import Scope
+from edi_gate.x12.loops import Limits
 
 DECISIONS_TABLE = "decisions.parquet"
 CHANGES_TABLE = "changes.parquet"
@@ -62,16 +58,14 @@ def _schema():
     )
 
 
-def decide_unit(
-    unit: WorkUnit, spec: EngineSpec, compare_with: EngineSpec | None, scope: str
-) -> tuple[UnitResult, bytes, bytes]:
+def decide_unit(unit: WorkUnit, settings: UnitSettings) -> tuple[UnitResult, bytes, bytes]:
     """One unit on an executor: its result (tallies only), its decisions and its changes.
 
     :func:`process_unit` writes them to files (in a directory of the executor's own, removed
     here); Spark holds them per partition (``MEMORY_AND_DISK``) for the Parquet writers, while
     only the tallies travel to the driver."""
     with tempfile.TemporaryDirectory(prefix="edi-gate-replay-") as spool:
-        result = process_unit(unit, spec, compare_with, scope, spool=spool)
+        result = process_unit(unit, settings, spool=spool)
         blobs = []
         for path in (result.decisions_path, result.changes_path):
             blobs.append(Path(path).read_bytes() if path is not None else b"")
@@ -144,82 +138,93 @@ def spark_session(master: str = "local[*]"):
 
 def replay_spark(
     units: list[WorkUnit],
-    replay: Replay,
+    merger: ResultMerger,
     *,
-    scope: str = "claim",
+    scope: str = Scope.CLAIM,
     master: str = "local[*]",
     session=None,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
-    """Decide every unit on Spark; write Parquet tables; feed tallies to ``replay`` in order."""
+    """Decide every unit on Spark; write Parquet tables; feed tallies to ``merger`` in order."""
     from pyspark import StorageLevel
 
     own_session = session is None
     spark = session or spark_session(master)
     try:
-        spec: EngineSpec = replay.spec
-        compare_with = replay.compare_with
         if not units:
             return {"engine": "spark", "master": master}
+        settings = UnitSettings(merger.spec, merger.compare_with, scope, limits)
         results = (
             spark.sparkContext.parallelize(units, len(units))
-            .map(lambda unit: decide_unit(unit, spec, compare_with, scope))
+            .map(lambda unit: decide_unit(unit, settings))
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        # Small facts first: claims per unit give each unit its position offset in its file.
-        tallies: list[UnitResult] = sorted(
-            results.map(lambda decided: decided[0]).collect(), key=lambda r: r.index
-        )
-        offsets: dict[int, int] = {}
-        claims_before: dict[str, int] = {}
-        for result in tallies:
-            offsets[result.index] = claims_before.get(result.source, 0)
-            claims_before[result.source] = offsets[result.index] + result.claims
-            replay.add(result)
-        # A file with a part that could not be read is an error as a whole (as in one piece).
-        failed = {e["source"] for e in replay.errors}
-        offsets = {r.index: offsets[r.index] for r in tallies if r.source not in failed}
-        shift = spark.sparkContext.broadcast(offsets)
-
-        decisions = results.flatMap(
-            lambda d: (
-                decision_rows(shift_positions(d[1], shift.value[d[0].index]))
-                if d[0].index in shift.value
-                else []
-            )
-        )
-        table = str(replay.out / DECISIONS_TABLE)
-        # One partition per unit, in unit order: the part files are already in file/position
-        # order, so no shuffle is needed to write them.
-        spark.createDataFrame(decisions, _schema()).write.mode("overwrite").parquet(table)
+        shift = spark.sparkContext.broadcast(_merge_tallies(results, merger))
+        decisions = _shifted_rows(results, shift, 1, decision_rows)
+        table = _write_table(spark, decisions, _schema(), merger.out / DECISIONS_TABLE)
         extra: dict[str, Any] = {"engine": "spark", "master": master, "decisions_table": table}
-        if compare_with is not None:
-            from pyspark.sql.types import LongType, StringType, StructField, StructType
-
-            changes = results.flatMap(
-                lambda d: (
-                    _change_rows(shift_positions(d[2], shift.value[d[0].index]))
-                    if d[0].index in shift.value
-                    else []
-                )
+        if merger.compare_with is not None:
+            changes = _shifted_rows(results, shift, 2, _change_rows)
+            schema = _changes_schema()
+            extra["changes_table"] = _write_table(
+                spark, changes, schema, merger.out / CHANGES_TABLE
             )
-            schema = StructType(
-                [
-                    StructField("source", StringType(), False),
-                    StructField("position", LongType(), False),
-                    StructField("change", StringType(), False),
-                ]
-            )
-            changes_table = str(replay.out / CHANGES_TABLE)
-            spark.createDataFrame(changes, schema).write.mode("overwrite").parquet(changes_table)
-            extra["changes_table"] = changes_table
         results.unpersist()
         return extra
     except BaseException:
-        replay.abort()
+        merger.abort()
         raise
     finally:
         if own_session:
             spark.stop()
+
+
+def _merge_tallies(results, merger: ResultMerger) -> dict[int, int]:
+    """Small facts first: every unit's tallies merged in unit order; returns each readable
+    unit's position offset in its file (claims of the earlier units of the same file)."""
+    tallies: list[UnitResult] = sorted(
+        results.map(lambda decided: decided[0]).collect(), key=lambda r: r.index
+    )
+    offsets: dict[int, int] = {}
+    claims_before: dict[str, int] = {}
+    for result in tallies:
+        offsets[result.index] = claims_before.get(result.source, 0)
+        claims_before[result.source] = offsets[result.index] + result.claims
+        merger.add(result)
+    # A file with a part that could not be read is an error as a whole (as in one piece).
+    failed = {e["source"] for e in merger.errors}
+    return {r.index: offsets[r.index] for r in tallies if r.source not in failed}
+
+
+def _shifted_rows(results, shift, blob: int, to_rows):
+    """The rows of each readable unit's decisions (``blob`` 1) or changes (2), positions shifted
+    to be file-relative; the units of a file with an unreadable part give none."""
+    return results.flatMap(
+        lambda d: (
+            to_rows(shift_positions(d[blob], shift.value[d[0].index]))
+            if d[0].index in shift.value
+            else []
+        )
+    )
+
+
+def _write_table(spark, rows, schema, path: Path) -> str:
+    """Write ``rows`` as a Parquet table. One partition per unit, in unit order: the part files
+    are already in file/position order, so no shuffle is needed to write them."""
+    spark.createDataFrame(rows, schema).write.mode("overwrite").parquet(str(path))
+    return str(path)
+
+
+def _changes_schema():
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    return StructType(
+        [
+            StructField("source", StringType(), False),
+            StructField("position", LongType(), False),
+            StructField("change", StringType(), False),
+        ]
+    )
 
 
 def read_decisions(spark, out: Path) -> list[dict[str, Any]]:

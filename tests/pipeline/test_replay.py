@@ -53,7 +53,7 @@ def replay(
     other: rp.EngineSpec | None = None,
 ) -> dict:
     sources, missing = rp.expand_inputs(arguments)
-    report = rp.Replay(out, spec or rp.EngineSpec(), other)
+    report = rp.ResultMerger(out, spec or rp.EngineSpec(), other)
     report.errors.extend(missing)
     rp.replay_local(rp.plan_units(sources, split), report, workers=workers)
     return report.finish()

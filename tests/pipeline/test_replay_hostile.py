@@ -85,7 +85,7 @@ def test_a_file_with_an_unreadable_part_is_an_error_whole(tmp_path: Path):
     path.write_bytes(broken)
     for split in (1 << 20, 64 << 20):
         sources, _ = rp.expand_inputs([str(path)])
-        report = rp.Replay(tmp_path / f"out{split}", rp.EngineSpec())
+        report = rp.ResultMerger(tmp_path / f"out{split}", rp.EngineSpec())
         rp.replay_local(rp.plan_units(sources, split), report)
         data = report.finish()
         assert data["claims"] == 0 and data["files_read"] == 0, split

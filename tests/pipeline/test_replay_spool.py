@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from edi_gate.pipeline import isa
 from edi_gate.pipeline import replay as rp
 from edi_gate.pipeline.positions import shift_positions
+from edi_gate.pipeline.replay import merge
 from tests.pipeline.support import demo_variant, generated
 
 SPLIT = 150_000  # bytes: the generated file below becomes several units
@@ -31,7 +32,7 @@ def big(tmp_path: Path) -> Path:
 
 def run(inputs: list[Path], out: Path, *, workers: int = 1, progress=None) -> dict:
     sources, missing = rp.expand_inputs([str(p) for p in inputs])
-    report = rp.Replay(out, rp.EngineSpec())
+    report = rp.ResultMerger(out, rp.EngineSpec())
     report.errors.extend(missing)
     rp.replay_local(rp.plan_units(sources, SPLIT), report, workers=workers, progress=progress)
     return report.finish()
@@ -41,7 +42,7 @@ def test_a_unit_result_carries_the_path_of_its_decisions_not_the_decisions(tmp_p
     spool = tmp_path / "spool"
     spool.mkdir()
     unit = rp.plan_units([rp.Source(str(big), str(big))], SPLIT)[1]
-    result = rp.process_unit(unit, rp.EngineSpec(), spool=spool)
+    result = rp.process_unit(unit, spool=spool)
 
     assert result.error is None and result.claims > 100
     assert result.decisions_path is not None
@@ -64,24 +65,22 @@ def test_a_unit_that_cannot_be_read_leaves_no_file(tmp_path):
     spool.mkdir()
     for name in ("bad.837", "cut.837"):
         path = str(tmp_path / name)
-        result = rp.process_unit(
-            rp.WorkUnit(0, rp.Source(path, path)), rp.EngineSpec(), spool=spool
-        )
+        result = rp.process_unit(rp.WorkUnit(0, rp.Source(path, path)), spool=spool)
         assert result.error is not None and result.decisions_path is None and result.claims == 0
     assert list(spool.iterdir()) == []
 
 
 def test_the_writer_streams_unit_files_in_small_chunks(tmp_path, big, monkeypatch):
     reference = run([big], tmp_path / "reference")
-    monkeypatch.setattr(rp, "_COPY_CHUNK", 512)
+    monkeypatch.setattr(merge, "COPY_CHUNK", 512)
     shifted: list[int] = []
-    real_shift = rp.shift_positions
+    real_shift = merge.shift_positions
 
     def spy(blob: bytes, offset: int) -> bytes:
         shifted.append(len(blob))
         return real_shift(blob, offset)
 
-    monkeypatch.setattr(rp, "shift_positions", spy)
+    monkeypatch.setattr(merge, "shift_positions", spy)
     small = run([big], tmp_path / "small")
 
     assert small == reference
@@ -104,7 +103,7 @@ def test_append_shifted_equals_shifting_the_whole_file(tmp_path):
             out = tmp_path / "out"
             with open(out, "wb") as sink:
                 rp.append_shifted(str(path), sink, offset, chunk)
-            assert out.read_bytes() == rp.shift_positions(path.read_bytes(), offset)
+            assert out.read_bytes() == shift_positions(path.read_bytes(), offset)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

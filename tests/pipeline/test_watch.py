@@ -13,8 +13,15 @@ import pytest
 import structlog
 
 from edi_gate.pipeline.partners import load_partners
-from edi_gate.pipeline.watch import DropFolder, Router, WatchConfig, Watcher, is_incomplete_name
-from edi_gate.pipeline.watch import watcher as watch_module
+from edi_gate.pipeline.watch import (
+    DropFolder,
+    Router,
+    WatchConfig,
+    Watcher,
+    is_incomplete_name,
+    protocol,
+    stage,
+)
 from edi_gate.rules.findings import Finding
 from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
 
@@ -190,17 +197,17 @@ def test_a_name_sent_twice_does_not_overwrite(tmp_path: Path):
 def test_crash_after_commit_is_rolled_forward(tmp_path: Path, monkeypatch):
     cfg = config(tmp_path)
     inputs = [drop(cfg, "a.837", demo_variant("A")), drop(cfg, "b.837", demo_variant("B"))]
-    real_apply = watch_module.apply_moves
+    real_apply = protocol.apply_moves
 
     def crash_after_first_move(moves):
         real_apply(moves[:1])
         raise KeyboardInterrupt("simulated crash")
 
-    monkeypatch.setattr(watch_module, "apply_moves", crash_after_first_move)
+    monkeypatch.setattr(protocol, "apply_moves", crash_after_first_move)
     with pytest.raises(KeyboardInterrupt):
         watcher(cfg).run(once=True)
     assert len(list(cfg.jobs_dir.glob("*.json"))) == 1
-    monkeypatch.setattr(watch_module, "apply_moves", real_apply)
+    monkeypatch.setattr(protocol, "apply_moves", real_apply)
     with structlog.testing.capture_logs() as events:
         watcher(cfg).run(once=True)
     assert any(e.get("action") == "rolled_forward" for e in events)
@@ -212,18 +219,18 @@ def test_crash_after_commit_is_rolled_forward(tmp_path: Path, monkeypatch):
 def test_crash_while_staging_is_rolled_back_and_redone(tmp_path: Path, monkeypatch):
     cfg = config(tmp_path)
     inputs = [drop(cfg, "a.837", demo_variant("A"))]
-    real_run = watch_module.run_filter_file
+    real_run = stage.run_filter_file
 
     def crash_after_writing(*args, **kwargs):
         real_run(*args, **kwargs)  # staged outputs are on disk
         raise KeyboardInterrupt("simulated crash")
 
-    monkeypatch.setattr(watch_module, "run_filter_file", crash_after_writing)
+    monkeypatch.setattr(stage, "run_filter_file", crash_after_writing)
     with pytest.raises(KeyboardInterrupt):
         watcher(cfg).run(once=True)
     assert list(cfg.out.glob(".*.staged")), "the crash should leave staged outputs"
     assert not list(cfg.out.glob("*.filtered.837"))
-    monkeypatch.setattr(watch_module, "run_filter_file", real_run)
+    monkeypatch.setattr(stage, "run_filter_file", real_run)
     with structlog.testing.capture_logs() as events:
         watcher(cfg).run(once=True)
     assert any(e.get("action") == "rolled_back" for e in events)
@@ -335,9 +342,9 @@ def test_a_claimed_name_swapped_for_a_symlink_is_not_followed(tmp_path: Path, mo
             os.unlink(dst)
             os.symlink(secret, dst)
 
-    monkeypatch.setattr(watch_module.os, "rename", rename_then_swap)
+    monkeypatch.setattr(protocol.os, "rename", rename_then_swap)
     watcher(cfg).run(once=True)
-    monkeypatch.setattr(watch_module.os, "rename", real_rename)
+    monkeypatch.setattr(protocol.os, "rename", real_rename)
     written = [p for d in (cfg.out, cfg.acks) if d.exists() for p in d.iterdir()]
     assert not any(b"-S-" in p.read_bytes() or b"DEMO-S" in p.read_bytes() for p in written)
     assert secret.read_bytes() == demo_variant("S")

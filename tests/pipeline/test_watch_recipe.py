@@ -10,9 +10,7 @@ import grp
 import os
 import pwd
 import shutil
-import signal
 import site
-import socket
 import stat
 import subprocess
 import sys
@@ -24,7 +22,15 @@ import pytest
 
 from tests.helpers import REPO
 from tests.pipeline.support import demo_variant
-from tests.pipeline.test_watch_sftp import SftpServer, chroot_parent, free_port, require_binaries
+from tests.pipeline.test_watch_sftp import (
+    SftpServer,
+    chroot_parent,
+    free_port,
+    make_keys,
+    require_binaries,
+    start_sshd,
+    stop,
+)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the two-account recipe needs root")
 
@@ -57,6 +63,58 @@ def _python_for(user: pwd.struct_passwd, groups: list[int]) -> tuple[str, dict[s
     pytest.skip("no Python interpreter and sources the unprivileged account can read")
 
 
+def _accounts(group: str, runner: str, partner: str, created: list[tuple[str, str]]) -> None:
+    """The recipe's group and two accounts (each undone by ``created``, in order)."""
+    _run("groupadd", group)
+    created.append(("groupdel", group))
+    nologin = ("--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", group)
+    _run("useradd", "--system", *nologin, runner)
+    created.insert(0, ("userdel", runner))
+    # password "*": no password login, but not a locked account (sshd refuses those)
+    _run("useradd", *nologin, "--password", "*", partner)
+    created.insert(0, ("userdel", partner))
+
+
+def _directories(base: Path, partner: str, runner: pwd.struct_passwd, gid: int) -> Path:
+    """The chroot's inbox and outbox, and edi-gate's private directories; returns the chroot."""
+    chroot = base / "sftp" / partner  # root:root 0755, as sshd's ChrootDirectory wants
+    chroot.mkdir(parents=True, mode=0o755)
+    os.chmod(base / "sftp", 0o755)
+    for name, mode in (("inbox", 0o2770), ("outbox", 0o2750)):
+        (chroot / name).mkdir()
+        os.chown(chroot / name, runner.pw_uid, gid)
+        os.chmod(chroot / name, mode)
+    state = base / "edi-gate"  # root:root 0755; beneath it, edi-gate's own 0700 dirs
+    state.mkdir(mode=0o755)
+    for name in ("work", "out", "archive", "quarantine"):
+        (state / name).mkdir(mode=0o700)
+        os.chown(state / name, runner.pw_uid, runner.pw_gid)
+    return chroot
+
+
+def _watch(runner: pwd.struct_passwd, gid: int, group: str, chroot: Path, state: Path):
+    """`edi-gate watch` as the runner account, as the recipe starts it."""
+    python, env = _python_for(runner, [gid])
+    command = [
+        python, "-m", "edi_gate.cli", "watch", str(chroot / "inbox"),
+        "--work", str(state / "work"), "--out", str(state / "out"),
+        "--archive", str(state / "archive"), "--quarantine", str(state / "quarantine"),
+        "--acks", str(chroot / "outbox"), "--outbox-mode", "0640", "--outbox-group", group,
+        "--settle", "0.5", "--interval", "0.1", "--log-format", "json",
+        "--state-dir", str(state / "work" / "state"),
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command,
+        user=runner.pw_uid,
+        group=runner.pw_gid,
+        extra_groups=[gid],
+        env=env,
+        cwd="/",
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_least_privilege_recipe_two_accounts(tmp_path: Path):
     binaries = require_binaries()
     tag = f"{os.getpid() % 100000}"
@@ -65,167 +123,75 @@ def test_least_privilege_recipe_two_accounts(tmp_path: Path):
     os.chmod(base, 0o755)
     created: list[tuple[str, str]] = []
     process = sshd = None
+    stderr = ""
     try:
         # --- the recipe (README, "Running beside an SFTP server") --------------------------
-        _run("groupadd", group)
-        created.append(("groupdel", group))
-        _run(
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "--groups",
-            group,
-            runner,
-        )
-        created.insert(0, ("userdel", runner))
-        # password "*": no password login, but not a locked account (sshd refuses those)
-        _run(
-            "useradd",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "--groups",
-            group,
-            "--password",
-            "*",
-            partner,
-        )
-        created.insert(0, ("userdel", partner))
+        _accounts(group, runner, partner, created)
         run_user, gid = pwd.getpwnam(runner), grp.getgrnam(group).gr_gid
-        chroot = base / "sftp" / partner  # root:root 0755, as sshd's ChrootDirectory wants
-        chroot.mkdir(parents=True, mode=0o755)
-        os.chmod(base / "sftp", 0o755)
-        for name, mode in (("inbox", 0o2770), ("outbox", 0o2750)):
-            (chroot / name).mkdir()
-            os.chown(chroot / name, run_user.pw_uid, gid)
-            os.chmod(chroot / name, mode)
-        state = base / "edi-gate"  # root:root 0755; beneath it, edi-gate's own 0700 dirs
-        state.mkdir(mode=0o755)
-        for name in ("work", "out", "archive", "quarantine"):
-            (state / name).mkdir(mode=0o700)
-            os.chown(state / name, run_user.pw_uid, run_user.pw_gid)
+        chroot = _directories(base, partner, run_user, gid)
+        state = base / "edi-gate"
         # ------------------------------------------------------------------------------------
-
         keys = base / "keys"
         keys.mkdir(mode=0o755)
-        for name in ("host", "user"):
-            _run(binaries["ssh-keygen"], "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name))
-        shutil.copy(keys / "user.pub", keys / "authorized_keys")
-        os.chmod(keys / "authorized_keys", 0o644)
+        make_keys(binaries["ssh-keygen"], keys)
         port = free_port()
-        config = keys / "sshd_config"
-        config.write_text(
-            "\n".join(
-                [
-                    f"ListenAddress 127.0.0.1:{port}",
-                    f"HostKey {keys / 'host'}",
-                    "PidFile none",
-                    f"AuthorizedKeysFile {keys / 'authorized_keys'}",
-                    "PasswordAuthentication no",
-                    "KbdInteractiveAuthentication no",
-                    "UsePAM no",
-                    "StrictModes no",
-                    "LogLevel ERROR",
-                    "Subsystem sftp internal-sftp",
-                    f"ChrootDirectory {base / 'sftp'}/%u",
-                    "ForceCommand internal-sftp -d /inbox",
-                    "",
-                ]
-            )
-        )
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        sshd = subprocess.Popen(
-            [binaries["sshd"], "-f", str(config), "-D", "-e"], stderr=subprocess.PIPE, text=True
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            assert sshd.poll() is None, sshd.stderr.read() if sshd.stderr else ""
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "sshd did not start listening"
-                time.sleep(0.05)
+        jail = [f"ChrootDirectory {base / 'sftp'}/%u", "ForceCommand internal-sftp -d /inbox"]
+        sshd = start_sshd(binaries["sshd"], keys, port, jail)
         server = SftpServer(port, keys / "user", partner, chroot, binaries["sftp"])
-
-        python, env = _python_for(run_user, [gid])
-        watch = [
-            python, "-m", "edi_gate.cli", "watch", str(chroot / "inbox"),
-            "--work", str(state / "work"), "--out", str(state / "out"),
-            "--archive", str(state / "archive"), "--quarantine", str(state / "quarantine"),
-            "--acks", str(chroot / "outbox"), "--outbox-mode", "0640", "--outbox-group", group,
-            "--settle", "0.5", "--interval", "0.1", "--log-format", "json",
-            "--state-dir", str(state / "work" / "state"),
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            watch,
-            user=run_user.pw_uid,
-            group=run_user.pw_gid,
-            extra_groups=[gid],
-            env=env,
-            cwd="/",
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        local = tmp_path / "local"
-        local.mkdir()
-        data = demo_variant("RCP")
-        (local / "claims.837").write_bytes(data)
-        (local / "locked.837").write_bytes(demo_variant("LCK"))
-        server.batch(
-            "put claims.837 claims.837.part\nrename claims.837.part claims.837\n"
-            "put locked.837 locked.837.part\nchmod 000 locked.837.part\n"
-            "rename locked.837.part locked.837\n",
-            local,
-        )
-        deadline = time.monotonic() + 60
-        archived = state / "archive" / "claims.837"
-        held = state / "quarantine" / "locked.837"
-        while not (archived.exists() and held.exists()):
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the watcher did not take the uploads"
-            time.sleep(0.1)
-
-        # the partner downloads its 277CA, and cannot write to the outbox
-        listing = server.batch(
-            "cd /outbox\nls -l\nget claims.837.277ca\n-put claims.837 planted.837\n", local
-        )
-        assert (local / "claims.837.277ca").read_bytes().startswith(b"ISA")
-        assert not (chroot / "outbox" / "planted.837").exists()
-        assert "claims.837.999" in listing
-        ack = (chroot / "outbox" / "claims.837.277ca").stat()
-        assert stat.S_IMODE(ack.st_mode) == 0o640 and ack.st_gid == gid
-        assert ack.st_uid == run_user.pw_uid
-        for path in (state / "out").iterdir():
-            info = path.stat()
-            assert stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == run_user.pw_uid
-        archived_info = archived.stat()
-        assert archived_info.st_uid == run_user.pw_uid
-        assert stat.S_IMODE(archived_info.st_mode) == 0o600
-        assert archived.read_bytes() == data
-        report = (state / "quarantine" / "locked.837.error.json").read_text()
-        assert "cannot be read" in report
+        process = _watch(run_user, gid, group, chroot, state)
+        _upload_and_check(server, process, tmp_path / "local", chroot, state, run_user, gid)
     finally:
-        stderr = ""
         if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                _, stderr = process.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stderr = stop(process, timeout=20)
         if sshd is not None:
-            sshd.send_signal(signal.SIGTERM)
-            try:
-                sshd.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sshd.kill()
+            stop(sshd)
         for command, name in created:
             subprocess.run([command, name], capture_output=True, check=False)
         shutil.rmtree(base, ignore_errors=True)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def _upload_and_check(server, process, local: Path, chroot: Path, state: Path, run_user, gid):
+    """The partner uploads a file and a file it made unreadable; the first is archived, its
+    acknowledgments published to the partner's group only, the second quarantined."""
+    local.mkdir()
+    data = demo_variant("RCP")
+    (local / "claims.837").write_bytes(data)
+    (local / "locked.837").write_bytes(demo_variant("LCK"))
+    server.batch(
+        "put claims.837 claims.837.part\nrename claims.837.part claims.837\n"
+        "put locked.837 locked.837.part\nchmod 000 locked.837.part\n"
+        "rename locked.837.part locked.837\n",
+        local,
+    )
+    deadline = time.monotonic() + 60
+    archived = state / "archive" / "claims.837"
+    held = state / "quarantine" / "locked.837"
+    while not (archived.exists() and held.exists()):
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline, "the watcher did not take the uploads"
+        time.sleep(0.1)
+
+    # the partner downloads its 277CA, and cannot write to the outbox
+    listing = server.batch(
+        "cd /outbox\nls -l\nget claims.837.277ca\n-put claims.837 planted.837\n", local
+    )
+    assert (local / "claims.837.277ca").read_bytes().startswith(b"ISA")
+    assert not (chroot / "outbox" / "planted.837").exists()
+    assert "claims.837.999" in listing
+    ack = (chroot / "outbox" / "claims.837.277ca").stat()
+    assert stat.S_IMODE(ack.st_mode) == 0o640 and ack.st_gid == gid
+    assert ack.st_uid == run_user.pw_uid
+    for path in (state / "out").iterdir():
+        info = path.stat()
+        assert stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == run_user.pw_uid
+    archived_info = archived.stat()
+    assert archived_info.st_uid == run_user.pw_uid
+    assert stat.S_IMODE(archived_info.st_mode) == 0o600
+    assert archived.read_bytes() == data
+    report = (state / "quarantine" / "locked.837.error.json").read_text()
+    assert "cannot be read" in report
 
 
 def test_unwritable_directories_stop_start_up_as_an_unprivileged_user():

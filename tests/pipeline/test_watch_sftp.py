@@ -102,43 +102,19 @@ class SftpServer:
         return result.stdout
 
 
-@pytest.fixture
-def sftp_server(tmp_path: Path) -> Iterator[SftpServer]:
-    binaries = require_binaries()
-    keys = tmp_path / "keys"
-    keys.mkdir()
+def make_keys(keygen: str, keys: Path) -> None:
+    """A host key and a user key in ``keys``; the user key authorized (readable by the user)."""
     for name in ("host", "user"):
-        subprocess.run(
-            [
-                binaries["ssh-keygen"],
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "test",
-                "-f",
-                str(keys / name),
-            ],
-            check=True,
-            timeout=30,
-        )
+        command = [keygen, "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", str(keys / name)]
+        subprocess.run(command, check=True, timeout=30)
     (keys / "authorized_keys").write_text((keys / "user.pub").read_text())
-    as_root = os.geteuid() == 0
-    user = "root" if as_root else os.environ.get("USER") or os.getlogin()
-    if as_root:
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-        root = Path(tempfile.mkdtemp(prefix="chroot-", dir=chroot_parent()))
-        os.chmod(root, 0o755)
-        jail = [f"ChrootDirectory {root}", "ForceCommand internal-sftp -d /drop"]
-    else:  # sshd cannot chroot without root: same checks, absolute paths instead
-        root = tmp_path / "sftp-root"
-        root.mkdir()
-        jail = [f"ForceCommand internal-sftp -d {root}/drop"]
-    (root / "drop").mkdir()
-    port = free_port()
-    config = tmp_path / "sshd_config"
+    os.chmod(keys / "authorized_keys", 0o644)
+
+
+def start_sshd(sshd: str, keys: Path, port: int, settings: list[str]) -> subprocess.Popen:
+    """sshd on 127.0.0.1:``port``, keys only, SFTP only, plus ``settings``; returned once it
+    listens (a failure to start fails the test with sshd's words)."""
+    config = keys / "sshd_config"
     config.write_text(
         "\n".join(
             [
@@ -151,41 +127,81 @@ def sftp_server(tmp_path: Path) -> Iterator[SftpServer]:
                 "KbdInteractiveAuthentication no",
                 "UsePAM no",
                 "StrictModes no",
-                "PermitRootLogin prohibit-password",
                 "AllowTcpForwarding no",
                 "X11Forwarding no",
                 "PermitTTY no",
                 "LogLevel ERROR",
                 "Subsystem sftp internal-sftp",
-                *jail,
+                *settings,
                 "",
             ]
         )
     )
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
     process = subprocess.Popen(
-        [binaries["sshd"], "-f", str(config), "-D", "-e"], stderr=subprocess.PIPE, text=True
+        [sshd, "-f", str(config), "-D", "-e"], stderr=subprocess.PIPE, text=True
     )
+    deadline = time.monotonic() + 15
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"sshd exited: {process.stderr.read()}", pytrace=False)  # type: ignore[union-attr]
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(process)
+                pytest.fail("sshd did not start listening", pytrace=False)
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> str:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds; what it wrote to stderr (if piped)."""
+    process.send_signal(signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"sshd exited: {process.stderr.read()}", pytrace=False)
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("sshd did not start listening", pytrace=False)
-                time.sleep(0.05)
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+    return stderr or ""
+
+
+@pytest.fixture
+def sftp_server(tmp_path: Path) -> Iterator[SftpServer]:
+    binaries = require_binaries()
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    make_keys(binaries["ssh-keygen"], keys)
+    as_root = os.geteuid() == 0
+    user = "root" if as_root else os.environ.get("USER") or os.getlogin()
+    if as_root:
+        root = Path(tempfile.mkdtemp(prefix="chroot-", dir=chroot_parent()))
+        os.chmod(root, 0o755)
+        jail = [f"ChrootDirectory {root}", "ForceCommand internal-sftp -d /drop"]
+    else:  # sshd cannot chroot without root: same checks, absolute paths instead
+        root = tmp_path / "sftp-root"
+        root.mkdir()
+        jail = [f"ForceCommand internal-sftp -d {root}/drop"]
+    (root / "drop").mkdir()
+    port = free_port()
+    process = start_sshd(binaries["sshd"], keys, port, ["PermitRootLogin prohibit-password", *jail])
+    try:
         yield SftpServer(port, keys / "user", user, root, binaries["sftp"])
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         if as_root:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def watch_command(drop: Path, tmp_path: Path, partners: Path) -> list[str]:
+    return [
+        str(EDI_GATE), "watch", str(drop / "inbox"),
+        *("--out", str(drop / "out"), "--acks", str(drop / "outbox")),
+        *("--archive", str(tmp_path / "archive"), "--quarantine", str(tmp_path / "quarantine")),
+        *("--partners", str(partners), "--create-dirs", "--settle", "2.5", "--interval", "0.2"),
+        *("--log-format", "json"),
+    ]  # fmt: skip
 
 
 def test_sftp_drop_folder_end_to_end(sftp_server: SftpServer, tmp_path: Path):
@@ -208,30 +224,7 @@ def test_sftp_drop_folder_end_to_end(sftp_server: SftpServer, tmp_path: Path):
     (local / "bad.837").write_bytes(bad)
 
     watcher = subprocess.Popen(
-        [
-            str(EDI_GATE),
-            "watch",
-            str(drop / "inbox"),
-            "--out",
-            str(drop / "out"),
-            "--acks",
-            str(drop / "outbox"),
-            "--archive",
-            str(tmp_path / "archive"),
-            "--quarantine",
-            str(tmp_path / "quarantine"),
-            "--partners",
-            str(partners),
-            "--create-dirs",
-            "--settle",
-            "2.5",
-            "--interval",
-            "0.2",
-            "--log-format",
-            "json",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
+        watch_command(drop, tmp_path, partners), stderr=subprocess.PIPE, text=True
     )
     try:
         # 1. a careful client: upload under a temporary name, rename into place when complete
@@ -258,12 +251,7 @@ def test_sftp_drop_folder_end_to_end(sftp_server: SftpServer, tmp_path: Path):
             time.sleep(0.1)
         assert all(p.exists() for p in expected), sorted(tmp_path.rglob("*"))
     finally:
-        watcher.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = watcher.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            watcher.kill()
-            raise
+        stderr = stop(watcher, timeout=20)
     assert watcher.returncode == 0, stderr
     assert (tmp_path / "archive" / "slow.837").read_bytes() == slow
     assert (tmp_path / "quarantine" / "bad.837.error.json").exists()

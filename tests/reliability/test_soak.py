@@ -174,6 +174,86 @@ class HostileFeeder:
         self.figures[f"junk: {kind}"] += 1
 
 
+class WatchProcess:
+    """`edi-gate watch` under test: signalled and restarted at random, its stderr appended to
+    one log."""
+
+    def __init__(self, command: list[str], log_path: Path) -> None:
+        self.command, self.log_path = command, log_path
+        self.log = open(log_path, "ab")  # noqa: SIM115 - closed by stop()
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def tail(self) -> str:
+        return self.log_path.read_text()[-3000:]
+
+    def assert_alive(self) -> None:
+        assert self.process.poll() is None, self.tail()
+
+    def restart_after(self, signum: int) -> None:
+        self.process.send_signal(signum)
+        status = self.process.wait(timeout=30)
+        assert status in (0, -signum), self.tail()
+        self.process = self._start()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        status = self.process.wait(timeout=30)
+        self.log.close()
+        return status
+
+
+def _feed(feeder: HostileFeeder, watch: WatchProcess, dirs: dict[str, Path], removed: Path):
+    """FEED_SECONDS of a hostile partner and a careless operator: files of every kind, archive/
+    and the outbox removed for a while, SIGKILL and SIGTERM (both, every run) and restarts."""
+    rng = feeder.rng
+    restore: list[tuple[float, Path, Path]] = []
+    started = time.monotonic()
+    next_signal = started + rng.uniform(2.5, 4.5)
+    while time.monotonic() - started < FEED_SECONDS:
+        watch.assert_alive()
+        action = rng.choices(["renamed", "in_place", "junk", "remove"], weights=[10, 2, 4, 1])[0]
+        if action == "remove":
+            name = rng.choice(["archive", "acks"])
+            if dirs[name].exists() and not any(p == dirs[name] for _, p, _ in restore):
+                aside = removed / f"{name}-{feeder.serial}-{len(restore)}"
+                os.rename(dirs[name], aside)
+                restore.append((time.monotonic() + rng.uniform(0.3, 1.5), dirs[name], aside))
+                feeder.figures[f"fault: {name}/ removed mid-run"] += 1
+        else:
+            getattr(feeder, action)()
+        now = time.monotonic()
+        for entry in [r for r in restore if r[0] <= now]:
+            restore.remove(entry)
+            entry[1].mkdir(mode=0o700, exist_ok=True)
+        if now >= next_signal:
+            kills = feeder.figures["SIGKILL"] + feeder.figures["SIGTERM"]
+            signum = (signal.SIGKILL, signal.SIGTERM)[kills % 2]
+            watch.restart_after(signum)
+            feeder.figures["SIGKILL" if signum == signal.SIGKILL else "SIGTERM"] += 1
+            next_signal = now + rng.uniform(2.5, 4.5)
+        time.sleep(rng.uniform(0.05, 0.2))  # a partner's pace, not a benchmark's
+    for _, path, _ in restore:
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
+def _drain(feeder: HostileFeeder, watch: WatchProcess, out: Path, inbox: Path) -> None:
+    """Wait until every good claim is decided and no regular file is left in the inbox."""
+    expected = sum(count_clm(data) for data in feeder.good)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while True:
+        watch.assert_alive()
+        decided = sum(len(p.read_bytes().splitlines()) for p in out.glob("*.decisions.jsonl"))
+        regular = [p for p in inbox.iterdir() if p.is_file() and not p.is_symlink()]
+        if decided >= expected and not regular:
+            break
+        assert time.monotonic() < deadline, (decided, expected, len(regular))
+        time.sleep(0.2)
+    time.sleep(0.5)  # a last look at done/ and the retries
+
+
 def test_hostile_feeder_soak_every_claim_once_nothing_outside_no_traceback(tmp_path: Path):
     rng = random.Random(14)
     root = tmp_path / "gate"
@@ -199,59 +279,13 @@ def test_hostile_feeder_soak_every_claim_once_nothing_outside_no_traceback(tmp_p
         *("--settle", "0.2", "--interval", "0.05", "--max-wait", "2"),
     ]
     feeder = HostileFeeder(root, inbox, secret, rng)
-    log = open(log_path, "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-    restore: list[tuple[float, Path, Path]] = []
     started = time.monotonic()
-    next_signal = started + rng.uniform(2.5, 4.5)
+    watch = WatchProcess(command, log_path)
     try:
-        while time.monotonic() - started < FEED_SECONDS:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            action = rng.choices(["renamed", "in_place", "junk", "remove"], weights=[10, 2, 4, 1])[
-                0
-            ]
-            if action == "remove":
-                name = rng.choice(["archive", "acks"])
-                if dirs[name].exists() and not any(p == dirs[name] for _, p, _ in restore):
-                    aside = removed / f"{name}-{feeder.serial}-{len(restore)}"
-                    os.rename(dirs[name], aside)
-                    restore.append((time.monotonic() + rng.uniform(0.3, 1.5), dirs[name], aside))
-                    feeder.figures[f"fault: {name}/ removed mid-run"] += 1
-            else:
-                getattr(feeder, action)()
-            now = time.monotonic()
-            for entry in [r for r in restore if r[0] <= now]:
-                restore.remove(entry)
-                entry[1].mkdir(mode=0o700, exist_ok=True)
-            if now >= next_signal:
-                kills = feeder.figures["SIGKILL"] + feeder.figures["SIGTERM"]
-                signum = (signal.SIGKILL, signal.SIGTERM)[kills % 2]  # both, every run
-                process.send_signal(signum)
-                status = process.wait(timeout=30)
-                assert status in (0, -signum), log_path.read_text()[-3000:]
-                feeder.figures["SIGKILL" if signum == signal.SIGKILL else "SIGTERM"] += 1
-                process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-                next_signal = now + rng.uniform(2.5, 4.5)
-            time.sleep(rng.uniform(0.05, 0.2))  # a partner's pace, not a benchmark's
-        for _, path, _ in restore:
-            path.mkdir(mode=0o700, exist_ok=True)
-        expected = sum(count_clm(data) for data in feeder.good)
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while True:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            decided = sum(
-                len(p.read_bytes().splitlines()) for p in dirs["out"].glob("*.decisions.jsonl")
-            )
-            regular = [p for p in inbox.iterdir() if p.is_file() and not p.is_symlink()]
-            if decided >= expected and not regular:
-                break
-            assert time.monotonic() < deadline, (decided, expected, len(regular))
-            time.sleep(0.2)
-        time.sleep(0.5)  # a last look at done/ and the retries
+        _feed(feeder, watch, dirs, removed)
+        _drain(feeder, watch, dirs["out"], inbox)
     finally:
-        process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=30)
-        log.close()
+        status = watch.stop()
     assert status == 0, log_path.read_text()[-3000:]
 
     text = log_path.read_text(errors="replace")

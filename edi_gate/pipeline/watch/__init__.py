@@ -37,8 +37,10 @@ disk) leaves the job COMMITTED and is retried; it is never dropped. Bytes append
 file after its snapshot (a client still writing) roll the job back: it is retried once quiet.
 
 Modules: :mod:`.names` (partners' file names), :mod:`.inotify`, :mod:`.drop_folder` (when a file
-is complete), :mod:`.config` (directories, start-up checks), :mod:`.router` (partner routing),
-:mod:`.journal` (the job state machine on disk), :mod:`.watcher` (the loop that ties them).
+is complete), :mod:`.config` (directories, timing), :mod:`.startup` (start-up checks),
+:mod:`.router` (partner routing), :mod:`.journal` (a job's record and moves on disk),
+:mod:`.protocol` (the exactly-once protocol, step by step), :mod:`.stage` (what a job writes),
+:mod:`.appended` (bytes appended after a job), :mod:`.watcher` (the loop that ties them).
 """
 
 from edi_gate.pipeline.watch.config import WatchConfig, check_directory, default_work
@@ -47,7 +49,8 @@ from edi_gate.pipeline.watch.inotify import Inotify
 from edi_gate.pipeline.watch.journal import ACK999_SUFFIX, Job, MoveError, apply_moves, checkpoint
 from edi_gate.pipeline.watch.names import is_incomplete_name, printable, safe_base
 from edi_gate.pipeline.watch.router import Route, Router
-from edi_gate.pipeline.watch.watcher import Watcher, WatchFatal, recover
+from edi_gate.pipeline.watch.startup import WatchFatal
+from edi_gate.pipeline.watch.watcher import Watcher, recover
 
 __all__ = [
     "ACK999_SUFFIX",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edi_gate.errors import ConfigError
+from edi_gate.vocabulary import Scope
 from edi_gate.x12.loops import Limits
 
 MAX_WAIT = 600.0  # seconds an incomplete tail may wait before it is taken (and quarantined)
@@ -33,7 +34,7 @@ class WatchConfig:
     work: Path | None = None  # default: .INBOXNAME.edi-gate beside the inbox
     settle: float = 2.0
     interval: float = 1.0
-    scope: str = "claim"
+    scope: str = Scope.CLAIM
     control_state: Path | None = None  # a JSON file; default: the state database
     # -- exactly once across processes (edi_gate.state): the state database holds the control
     # numbers and the duplicate record, shared with every watcher and filter using the same
@@ -49,35 +50,26 @@ class WatchConfig:
     limits: Limits | None = None  # bounds on hostile input (--limits, the partners' [limits])
 
     def __post_init__(self) -> None:
+        self.scope = Scope(self.scope).value  # checked; the compiled filter compares plain text
         self.decisions = self.decisions or self.out
         self.work = self.work or default_work(self.inbox)
+
+    def _in_work(self, name: str) -> Path:
+        assert self.work is not None
+        return self.work / name
 
     @property
     def legacy_control_state(self) -> Path:
         """Where an older edi-gate kept this watcher's control numbers (with --work): the shared
         authority continues after them."""
-        assert self.work is not None
-        return self.work / "control-numbers.json"
+        return self._in_work("control-numbers.json")
 
-    @property
-    def claimed_dir(self) -> Path:
-        assert self.work is not None
-        return self.work / "claimed"
-
-    @property
-    def jobs_dir(self) -> Path:
-        assert self.work is not None
-        return self.work / "jobs"
-
-    @property
-    def snap_dir(self) -> Path:
-        assert self.work is not None
-        return self.work / "snap"
-
-    @property
-    def done_dir(self) -> Path:
-        assert self.work is not None
-        return self.work / "done"
+    # The work area's parts (see edi_gate.pipeline.watch.protocol): claimed inputs, job records,
+    # snapshots, and originals kept after their job for appended bytes.
+    claimed_dir = property(lambda self: self._in_work("claimed"))
+    jobs_dir = property(lambda self: self._in_work("jobs"))
+    snap_dir = property(lambda self: self._in_work("snap"))
+    done_dir = property(lambda self: self._in_work("done"))
 
 
 # -- start-up checks -----------------------------------------------------------------------------
@@ -130,7 +122,7 @@ def check_parent(path: Path, role: str) -> None:
         )
 
 
-def _inside(path: Path, directory: Path) -> bool:
+def is_inside(path: Path, directory: Path) -> bool:
     path, directory = path.resolve(), directory.resolve()
     return path == directory or directory in path.parents
 

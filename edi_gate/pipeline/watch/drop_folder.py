@@ -12,7 +12,7 @@ from pathlib import Path
 from edi_gate import logs
 from edi_gate.pipeline.isa import interchange_complete
 from edi_gate.pipeline.watch.config import MAX_WAIT
-from edi_gate.pipeline.watch.journal import _exists
+from edi_gate.pipeline.watch.journal import entry_exists
 from edi_gate.pipeline.watch.names import is_incomplete_name, printable
 
 
@@ -109,7 +109,7 @@ class DropFolder:
         self._writing &= set(current)
         self._refused = {n: sig for n, sig in self._refused.items() if n in current}
         self._reported = {
-            n: r for n, r in self._reported.items() if n in current or _exists(self.inbox / n)
+            n: r for n, r in self._reported.items() if n in current or entry_exists(self.inbox / n)
         }
         ready = [name for name, seen in current.items() if self._ready(name, seen, now)]
         ready.sort(key=lambda name: (current[name].ctime_ns, name))

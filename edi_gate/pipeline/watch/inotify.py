@@ -45,7 +45,7 @@ class Inotify:
 
     def read(self) -> list[tuple[int, str]]:
         """The events queued now (none when there are none)."""
-        events = []
+        events: list[tuple[int, str]] = []
         while True:
             try:
                 data = os.read(self.fd, 64 * 1024)

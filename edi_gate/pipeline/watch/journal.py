@@ -1,9 +1,11 @@
 """The job journal: each claimed file's state on disk, the moves that finish it, and the test
-hook that kills the watcher at a chosen state (see the package docstring)."""
+hook that kills the watcher at a chosen state. The order in which these are used, and why it
+makes every file decided exactly once, is :mod:`.protocol`'s."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -23,7 +25,8 @@ ERROR_SUFFIX = ".error.json"
 CLAIMING, STAGING, COMMITTED = "claiming", "staging", "committed"
 OUTCOMES = ("archived", "quarantined")
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
-_JOB_ID = re.compile(r"^[0-9]{19}-[0-9]{1,10}-[0-9]{1,10}$")
+JOB_ID = re.compile(r"^[0-9]{19}-[0-9]{1,10}-[0-9]{1,10}$")
+_COPY_CHUNK = 1 << 20
 
 
 # -- test hook: crash at a chosen point of the state machine --------------------------------------
@@ -43,7 +46,7 @@ def checkpoint(point: str) -> None:
         os.kill(os.getpid(), 9)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -52,7 +55,7 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write (0600), fsync and rename into place: a reader sees the old manifest or the new one."""
     temp = path.with_name(f".{path.name}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
@@ -61,10 +64,10 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _own_regular_file(path: Path) -> bool:
+def own_regular_file(path: Path) -> bool:
     """A regular file this process's user owns (not a link a partner could have planted)."""
     try:
         info = os.lstat(path)
@@ -73,7 +76,7 @@ def _own_regular_file(path: Path) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
 
 
-def _exists(path: Path) -> bool:
+def entry_exists(path: Path) -> bool:
     try:
         os.lstat(path)
     except FileNotFoundError:
@@ -85,14 +88,14 @@ class MoveError(OSError):
     """A move of a committed job failed: the job stays committed and is retried."""
 
 
-def _remove_staged(staged: Path) -> None:
+def remove_staged(staged: Path) -> None:
     """A staged output and the temporary files OutputSet may have left while writing it."""
-    if _own_regular_file(staged):
+    if own_regular_file(staged):
         with contextlib.suppress(FileNotFoundError):
             staged.unlink()
     with contextlib.suppress(OSError):
         for leftover in staged.parent.glob(f".{staged.name}.*.tmp"):
-            if _own_regular_file(leftover):
+            if own_regular_file(leftover):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
 
@@ -112,8 +115,8 @@ def apply_moves(moves: list[tuple[Path, Path | None]]) -> list[str]:
                 src.unlink()
                 touched.add(src.parent)
             continue
-        if not _exists(src):
-            if not _exists(dst):
+        if not entry_exists(src):
+            if not entry_exists(dst):
                 missing.append(src.name)
             continue
         try:
@@ -125,7 +128,7 @@ def apply_moves(moves: list[tuple[Path, Path | None]]) -> list[str]:
             raise MoveError(error.errno, f"cannot move into {dst.parent}: {reason}") from error
         touched.update((src.parent, dst.parent))
     for directory in touched:
-        _fsync_dir(directory)
+        fsync_dir(directory)
     return missing
 
 
@@ -195,7 +198,7 @@ class Job:
         for kind, (directory, suffix) in self.targets(outcome, outbox).items():
             target = directory / f"{base}{suffix}"
             if kind != "input":
-                if _own_regular_file(staged[kind]) or _exists(target):
+                if own_regular_file(staged[kind]) or entry_exists(target):
                     moves.append((staged[kind], target))
             elif self.snapshot:
                 moves.append((self.snap, target))
@@ -211,29 +214,74 @@ class Job:
         if self.decided is not None:
             data["decided"] = self.decided
         data.update(extra)
-        _write_json_atomic(self.manifest, data)
+        write_json_atomic(self.manifest, data)
+
+    def open_claimed(self) -> tuple[int | None, str | None]:
+        """An fd on the claimed input, or the reason it is quarantined unread."""
+        try:
+            fd = os.open(self.claimed, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                return None, "refused: the claimed name became a symbolic link"
+            if error.errno in (errno.EACCES, errno.EPERM):
+                return None, "refused: the file cannot be read (permissions)"
+            raise
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            return None, "refused: not a regular file"
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)  # not the uploaded mode (a partner's file stays in 0700)
+        return fd, None
+
+    def take_snapshot(self, fd: int) -> bool:
+        """Copy the claimed input into the work area (0600, ours): the exact bytes decided and
+        archived. False when a client was still writing it during the copy."""
+        before = os.fstat(fd)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        out = os.open(self.snap, flags, PRIVATE_FILE)
+        try:
+            offset = self.offset
+            while chunk := os.pread(fd, _COPY_CHUNK, offset):
+                os.write(out, chunk)
+                offset += len(chunk)
+            os.fsync(out)
+        finally:
+            os.close(out)
+        after = os.fstat(fd)
+        self.fingerprint = (after.st_size, after.st_mtime_ns)
+        self.decided = after.st_size
+        self.snapshot = True
+        return (
+            (before.st_size, before.st_mtime_ns) == self.fingerprint == (offset, after.st_mtime_ns)
+        )
+
+    def unchanged(self, fd: int) -> bool:
+        """The claimed input is as it was at the snapshot (no client wrote to it since)."""
+        after = os.fstat(fd)
+        return self.fingerprint == (after.st_size, after.st_mtime_ns)
 
     def roll_back(self) -> None:
         """Delete what staging wrote (staged outputs, the snapshot); the claimed input stays."""
         for outbox in {self.outbox or self.config.acks, self.config.acks}:
             for staged in self.stage_paths(outbox).values():
-                _remove_staged(staged)
-        if _own_regular_file(self.snap):
+                remove_staged(staged)
+        if own_regular_file(self.snap):
             self.snap.unlink()
         self.snapshot = False
 
 
-def _read_manifest(path: Path) -> dict[str, Any] | None:
+def read_manifest(path: Path) -> dict[str, Any] | None:
     """A manifest as written by this watcher, or None (unreadable, foreign, malformed)."""
     try:
-        if not _own_regular_file(path) or os.lstat(path).st_mode & 0o077:
+        if not own_regular_file(path) or os.lstat(path).st_mode & 0o077:
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("id") != path.name.removesuffix(".json"):
         return None
-    if not _JOB_ID.match(str(data["id"])) or not isinstance(data.get("name"), str):
+    if not JOB_ID.match(str(data["id"])) or not isinstance(data.get("name"), str):
         return None
     if data.get("state") not in (CLAIMING, STAGING, COMMITTED):
         return None
