@@ -151,7 +151,7 @@ def _once_end(run: RunContext, events: list[dict], seconds: float, router: Any) 
     from edi_gate.report.terminal import RunTotals, rule_rows, rule_summaries
 
     summaries: dict[str, str] = {}
-    for engine in getattr(router, "_engines", {}).values():
+    for engine in router.engines():
         summaries.update(rule_summaries(engine))
     by_rule: Counter[str] = Counter()
     for event in events:

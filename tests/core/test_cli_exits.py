@@ -123,7 +123,7 @@ def test_a_shared_option_means_the_same_on_every_command():
         "--roster": {"filter", "check", "watch", "replay"},
         "--directory": {"filter", "check", "watch", "replay"},
         "--scope": {"filter", "check", "watch", "replay"},
-        "--limits": {"filter", "check", "watch"},
+        "--limits": {"filter", "check", "watch", "replay"},
         "--log-format": {"filter", "check", "watch", "replay", "ack"},
         "--state-dir": {"filter", "watch", "ack"},
         "--duplicate-window": {"filter", "watch"},

@@ -53,6 +53,10 @@ class Router:
             for ruleset, roster in self.partners.engine_keys():
                 self._engine(ruleset, roster)
 
+    def engines(self) -> list[RuleEngine]:
+        """The engines loaded so far (every one after load_all): their rules name the summary's."""
+        return list(self._engines.values())
+
     def policy(self) -> str:
         """The partner policy in force, as start-up states it."""
         if self.partners is None:
