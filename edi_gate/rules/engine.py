@@ -18,8 +18,9 @@ from edi_gate.rules.base import Rule
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.dispatch import RulePlan
 from edi_gate.rules.findings import Decision, Finding
+from edi_gate.rules.loader import load_ruleset, overlaps
 from edi_gate.rules.roster import Roster, load_roster
-from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
+from edi_gate.rules.ruleset import Ruleset
 from edi_gate.x12.model import Claim
 
 ENV_RULESETS = "EDI_GATE_RULESETS"
