@@ -203,7 +203,7 @@ def code_tables(
     table come together, in file order."""
     for code, body in check.subtables(data, name).items():
         check.code_key(code, name)
-        yield code, check.table(name, body, SECTION_KEYS[f"{name}*"], f"{what} {code}")
+        yield code, check.table(f"{name}.{code}", body, SECTION_KEYS[f"{name}*"], f"{what} {code}")
 
 
 def read_deleted(check: Checker, data: dict[str, Any]) -> dict[str, tuple[str, date | None, str]]:
@@ -267,7 +267,7 @@ def read_equivalents(check: Checker, data: dict[str, Any]) -> dict[str, dict[str
     for name, mapping in raw.items():
         sec = f"equivalents.{name}"
         if not isinstance(mapping, dict):
-            check.add(f"[{sec}] must be a table code = code", sec)
+            check.add(f"[{sec}] must be a table code = code", "equivalents", name)
             continue
         for a, b in mapping.items():
             if not CODE_RE.match(a) or not isinstance(b, str) or not CODE_RE.match(b):
