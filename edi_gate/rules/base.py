@@ -7,9 +7,9 @@ on/off switch live in the ruleset beside the tables, so a policy analyst reads o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final, TypeVar
 
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.findings import Finding
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
 
+V = TypeVar("V")
 MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
 FAMILY_MODULES: Final = (
     "privilege",
@@ -132,6 +133,17 @@ def registry() -> dict[str, type[Rule]]:
             raise RuntimeError(f"rule id {cls.id} defined twice")
         found[cls.id] = cls
     return dict(sorted(found.items()))
+
+
+def lines_in(
+    lines: Iterable[ServiceLine], table: Mapping[str, V]
+) -> Iterator[tuple[ServiceLine, V]]:
+    """The lines billing a code ``table`` is keyed by (deleted codes, add-ons), with its entry:
+    one dict lookup per line, the walk the code-table rules share."""
+    for line in lines:
+        entry = table.get(line.procedure)
+        if entry is not None:
+            yield line, entry
 
 
 def code_text(line: ServiceLine) -> str:

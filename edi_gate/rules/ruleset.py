@@ -39,6 +39,9 @@ class Specialty:
 
 @dataclass(frozen=True, slots=True)
 class PrivilegeTable:
+    """A seed's table of codes the specialties it names may bill in the office, globally or for
+    the technical component only; some also need a prior authorization (PRIV007)."""
+
     id: str
     title: str
     source: str
@@ -52,6 +55,9 @@ class PrivilegeTable:
 
 @dataclass(frozen=True, slots=True)
 class Certification:
+    """Codes only a holder of one of ``credentials`` (on the roster, on the date) may bill: a
+    service-specific privilege that overrides the specialty tables (ISCD for 77078)."""
+
     id: str
     title: str
     source: str
@@ -67,6 +73,9 @@ class Certification:
 
 @dataclass(frozen=True, slots=True)
 class Mobile:
+    """[mobile]: mobile imaging units take the privileges of the office they serve, except OB
+    ultrasound, which someone with ``interpretation_credentials`` (or a radiologist) reads."""
+
     taxonomies: frozenset[str] = frozenset()
     ob_codes: CodeSet = field(default_factory=CodeSet)
     interpretation_credentials: tuple[str, ...] = ()
@@ -75,6 +84,8 @@ class Mobile:
 
 @dataclass(frozen=True, slots=True)
 class AddOn:
+    """An add-on code: billed only beside one of its ``primaries`` (its ``label`` in words)."""
+
     primaries: CodeSet
     label: str
     # same-day code -> the remedy when the add-on sits beside it (93320 beside 93306: "remove")
@@ -225,10 +236,10 @@ class Ruleset:
         key = self.specialties_for(taxonomy)
         hit = self._grant_memo.get(key)
         if hit is None:
-            specs = set(key)
+            specialty_ids = set(key)
             hit = {}
             for table in self.tables.values():
-                if specs.intersection(table.specialties):
+                if specialty_ids.intersection(table.specialties):
                     rank = COMPONENTS.index(table.component)
                     for code in table.code_list:
                         old = hit.get(code)

@@ -105,10 +105,10 @@ def read_table(
     """One privilege table: known specialties, a component, single codes only (a range would
     privilege codes the seed never listed)."""
     body = check.table(sec, body, SECTION_KEYS["privilege_tables*"], f"[{sec}]")
-    specs = tuple(
+    specialty_ids = tuple(
         check.strings(body.get("specialties", []), f"[{sec}] specialties", sec, "specialties")
     )
-    for sid in specs:
+    for sid in specialty_ids:
         if sid not in specialties:
             check.add(f"[{sec}] unknown specialty {sid!r}", sec, "specialties", sid)
     component = body.get("component", "global")
@@ -127,7 +127,7 @@ def read_table(
         tid,
         str(body.get("title", tid)),
         str(body.get("source", "")),
-        specs,
+        specialty_ids,
         component,
         check.flag(body, sec, "prior_authorization", False),
         codes,
