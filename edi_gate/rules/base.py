@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, TypeVar
 
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.findings import Finding
+from edi_gate.vocabulary import ENTITY_BILLING_PROVIDER, STC12_MAX_LENGTH
 
 if TYPE_CHECKING:
     from edi_gate.rules.context import ClaimContext
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from edi_gate.x12.model import ServiceLine
 
 V = TypeVar("V")
-MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
 FAMILY_MODULES: Final = (
     "privilege",
     "guidance",
@@ -100,9 +100,9 @@ class Rule:
 
     def finding(self, ctx: ClaimContext, line: ServiceLine | None, message: str) -> Finding:
         """A finding with this rule's status pair and the entity the line's provider stands for."""
-        entity = ctx.entity(line) if line is not None else "85"
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 3] + "..."
+        entity = ctx.entity(line) if line is not None else ENTITY_BILLING_PROVIDER
+        if len(message) > STC12_MAX_LENGTH:
+            message = message[: STC12_MAX_LENGTH - 3] + "..."
         return Finding(
             rule=self.meta.id,
             line=line.number if line is not None else None,
