@@ -58,12 +58,7 @@ def file_kind(path: Path) -> str:
 
 def known_credentials(rulesets: Iterable[Ruleset]) -> set[str]:
     """Every credential a ruleset checks: its certifications' and mobile interpretation's."""
-    known: set[str] = set()
-    for rs in rulesets:
-        for certification in rs.certifications.values():
-            known.update(c.upper() for c in certification.credentials)
-        known.update(c.upper() for c in rs.mobile.interpretation_credentials)
-    return known
+    return set().union(*(rs.known_credentials() for rs in rulesets))
 
 
 def lint_roster(path: Path, credentials: set[str] | None = None) -> list[str]:
