@@ -19,7 +19,7 @@ from typing import Any
 from edi_gate.config_text import toml_error_line
 from edi_gate.errors import ConfigError, read_config_text
 from edi_gate.rules.base import NCCI_DISTINCT_SERVICE
-from edi_gate.rules.codeset import CodeSet, parse_entries
+from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.rule_sections import read_rules
 from edi_gate.rules.ruleset import Header, Ruleset, Settings, Specialty
 from edi_gate.rules.sections import (
@@ -33,7 +33,7 @@ from edi_gate.rules.sections import (
     read_pctc,
     read_tables,
 )
-from edi_gate.rules.validators import NAME_RE, Checker, Problem, _needle
+from edi_gate.rules.validators import NAME_RE, Checker, Problem
 
 __all__ = ["Problem", "load_ruleset", "overlaps", "validate"]
 
@@ -109,7 +109,7 @@ def read_header(check: Checker, data: dict[str, Any]) -> Header:
     if not isinstance(ruleset_id, str) or not RULESET_ID_RE.match(ruleset_id):
         check.add("[ruleset] id is missing or malformed", "ruleset", "id")
     start, end = (
-        check.when(
+        check.optional_date(
             head.get(key),
             f"[ruleset] {key} {head.get(key)!r} is not a date YYYY-MM-DD",
             "ruleset",
@@ -144,37 +144,34 @@ def read_families(check: Checker, data: dict[str, Any]) -> dict[str, CodeSet]:
             check.add(f"family {name!r} must be a list of codes", "families", name)
             continue
         check.families[name] = entries
-    families: dict[str, CodeSet] = {}
-    for name, entries in check.families.items():
-        codes, errors = parse_entries(entries, check.families)
-        for error in errors:
-            check.add(f"family {name!r}: {error}", "families", name, _needle(error))
-        families[name] = codes
-    return families
+    return {
+        name: check.codes(entries, f"family {name!r}", "families", name)
+        for name, entries in check.families.items()
+    }
 
 
 def read_settings(check: Checker, data: dict[str, Any]) -> Settings:
     """[settings]: places of service, the provider prefixes exempt from or barred from office
     imaging, and the ranges that make a code imaging at all."""
     st = check.table("settings", data.get("settings", {}), SECTION_KEYS["settings"], "[settings]")
-
-    def listed(key: str, default: list[str] | None = None) -> object:
-        return st.get(key, [] if default is None else default)
-
-    def where(key: str) -> tuple[str, str, str]:
-        return f"[settings] {key}", "settings", key
-
     office = check.places(st.get("office_pos"), "office_pos", ["11"])
     outpatient = check.places(st.get("outpatient_pos"), "outpatient_pos", [])
-    distinct = "distinct_service_modifiers"
-    modifiers = check.strings(listed(distinct, list(NCCI_DISTINCT_SERVICE)), *where(distinct))
-    radiologists = check.prefixes(listed("radiologist_prefixes"), *where("radiologist_prefixes"))
-    npps = check.prefixes(listed("npp_prefixes"), *where("npp_prefixes"))
-    imaging_providers = "imaging_provider_taxonomies"
-    providers = check.taxonomies(listed(imaging_providers), *where(imaging_providers))
-    excluded = "ultrasound_guidance_excluded_specialties"
-    specialties = check.strings(listed(excluded), *where(excluded))
-    imaging = check.codes(listed("imaging_ranges"), *where("imaging_ranges"))
+    modifiers = check.strings(
+        st.get("distinct_service_modifiers", list(NCCI_DISTINCT_SERVICE)),
+        *_setting("distinct_service_modifiers"),
+    )
+    radiologists = check.prefixes(
+        st.get("radiologist_prefixes", []), *_setting("radiologist_prefixes")
+    )
+    npps = check.prefixes(st.get("npp_prefixes", []), *_setting("npp_prefixes"))
+    providers = check.taxonomies(
+        st.get("imaging_provider_taxonomies", []), *_setting("imaging_provider_taxonomies")
+    )
+    excluded = check.strings(
+        st.get("ultrasound_guidance_excluded_specialties", []),
+        *_setting("ultrasound_guidance_excluded_specialties"),
+    )
+    imaging = check.codes(st.get("imaging_ranges", []), *_setting("imaging_ranges"))
     return Settings(
         office,
         outpatient,
@@ -183,8 +180,13 @@ def read_settings(check: Checker, data: dict[str, Any]) -> Settings:
         frozenset(providers),
         npps,
         imaging,
-        tuple(specialties),
+        tuple(excluded),
     )
+
+
+def _setting(key: str) -> tuple[str, str, str]:
+    """How a validator names a [settings] key: in messages, and to find its line."""
+    return f"[settings] {key}", "settings", key
 
 
 def read_specialties(check: Checker, data: dict[str, Any]) -> dict[str, Specialty]:

@@ -216,7 +216,7 @@ def read_deleted(check: Checker, data: dict[str, Any]) -> dict[str, tuple[str, d
             check.add(message, "deleted_codes", code, str(repl))
         raw = body.get("deleted_on")
         message = f"deleted code {code}: deleted_on {raw!r} is not a date YYYY-MM-DD"
-        when = check.when(raw, message, "deleted_codes", code)
+        when = check.optional_date(raw, message, "deleted_codes", code)
         deleted[code] = (str(repl), when, str(body.get("reading", "")))
     return deleted
 

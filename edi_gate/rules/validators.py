@@ -154,7 +154,7 @@ class Checker:
                 self.add(f"{where}: malformed place of service {code!r}", "settings", key, code)
         return frozenset(out)
 
-    def when(self, value: object, message: str, section: str, key: str) -> date | None:
+    def optional_date(self, value: object, message: str, section: str, key: str) -> date | None:
         """A YYYY-MM-DD date or None when absent; a bad one is reported with ``message``."""
         try:
             return parse_date(value)
