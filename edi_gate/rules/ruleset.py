@@ -16,7 +16,7 @@ from typing import Final
 
 from edi_gate.memo import TextMemo
 from edi_gate.rules import nucc
-from edi_gate.rules.base import Rule, RuleMeta, SameDayEdit, SameDaySpec
+from edi_gate.rules.base import NCCI_DISTINCT_SERVICE, Rule, RuleMeta, SameDayEdit, SameDaySpec
 from edi_gate.rules.codeset import CodeSet
 
 COMPONENTS: Final = ("technical", "global")  # ordered from least to most permissive
@@ -127,7 +127,7 @@ class Settings:
 
     office_pos: frozenset[str] = frozenset({"11"})
     outpatient_pos: frozenset[str] = frozenset()
-    distinct_service_modifiers: tuple[str, ...] = ()
+    distinct_service_modifiers: tuple[str, ...] = NCCI_DISTINCT_SERVICE
     radiologist_prefixes: tuple[str, ...] = ()
     imaging_provider_taxonomies: frozenset[str] = frozenset()
     npp_prefixes: tuple[str, ...] = ()
