@@ -88,7 +88,6 @@ class PartnersText:
     the ConfigError that names the file and line."""
 
     def __init__(self, path: Path, text: str) -> None:
-        self.path = path
         self.where = str(path)
         self.text = text
         self.locator = Locator(text)
