@@ -27,14 +27,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
+from edi_gate.config_text import Locator, toml_error_line
 from edi_gate.errors import ConfigError, read_config_text
+from edi_gate.vocabulary import Scope
 
 UNKNOWN_SENDER_ACTIONS = ("quarantine", "default")
 TOP_LEVEL_KEYS = {"unknown_sender", "partners", "outbox_mode", "outbox_group", "limits"}
 PARTNER_KEYS = {"name", "ruleset", "roster", "outbox", "scope", "require_ruleset"}
-SCOPES = ("claim", "line")
-_TOML_LINE = re.compile(r"at line (\d+)")
+SCOPES = tuple(Scope)
 
 
 @dataclass(frozen=True)
@@ -70,33 +72,6 @@ class PartnerBook:
         return {(p.ruleset, p.roster) for p in self.partners.values()}
 
 
-def _line_of(text: str, sender: str | None = None, key: str | None = None) -> int | None:
-    """Best-effort line of a top-level key, a partner table, or a key inside it (tomllib gives
-    no positions, and an error without a line sends people hunting)."""
-    lines = text.splitlines()
-    start = 0
-    if sender is not None:
-        header = re.compile(
-            r"^\s*\[\s*partners\s*\.\s*(?:" + re.escape(sender) + r'|"' + re.escape(sender) + r'"'
-            r"|'" + re.escape(sender) + r"')\s*\]"
-        )
-        found = next((i for i, line in enumerate(lines) if header.match(line)), None)
-        if found is None:
-            return None
-        if key is None:
-            return found + 1
-        start = found + 1
-    if key is None:
-        return None
-    pattern = re.compile(r"^\s*(?:" + re.escape(key) + r'|"' + re.escape(key) + r'")\s*=')
-    for index in range(start, len(lines)):
-        if sender is not None and index > start and lines[index].lstrip().startswith("["):
-            break
-        if pattern.match(lines[index]):
-            return index + 1
-    return None
-
-
 def parse_mode(value: object, what: str = "outbox_mode") -> int:
     """An octal file mode for acknowledgments: owner read-write at least, never writable or
     executable by group or others, never setuid/setgid."""
@@ -108,112 +83,180 @@ def parse_mode(value: object, what: str = "outbox_mode") -> int:
     return mode
 
 
-def _resolve(base: Path, value: object, what: str, fail) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        fail(f"{what} must be a non-empty string")
-    path = Path(value)  # type: ignore[arg-type]
-    return path if path.is_absolute() else (base / path).resolve()
+class PartnersText:
+    """A partners file being read: where its problems are (``edi_gate.config_text.Locator``) and
+    the ConfigError that names the file and line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.where = str(path)
+        self.text = text
+        self.locator = Locator(text)
+
+    def fail(self, message: str, line: int | None = None) -> NoReturn:
+        raise ConfigError(message, path=self.where, line=line)
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a top-level key, written as ``key = ...`` or as a ``[key]`` table."""
+        return self.locator.header(key) or self.locator.find(key=key)
+
+    def parse(self) -> dict[str, Any]:
+        """The TOML, or a ConfigError at the line tomllib names."""
+        try:
+            return tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as error:
+            line = toml_error_line(error, self.text)
+            raise ConfigError(f"not valid TOML: {error}", path=self.where, line=line) from error
 
 
 def load_partners(path: str | Path) -> PartnerBook:
     """Read and check a partners file; raise ConfigError(message, path=, line=) on any mistake."""
     path = Path(path)
-    where = str(path)
-    text = read_config_text(path, "partners file")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = _TOML_LINE.search(str(error))
-        raise ConfigError(
-            f"not valid TOML: {error}", path=where, line=int(match.group(1)) if match else None
-        ) from error
-
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise ConfigError(
-                f"unknown key {key!r} (expected one of: {', '.join(sorted(TOP_LEVEL_KEYS))})",
-                path=where,
-                line=_line_of(text, key=key),
-            )
-    unknown = data.get("unknown_sender", "quarantine")
-    if unknown not in UNKNOWN_SENDER_ACTIONS:
-        raise ConfigError(
-            f"unknown_sender must be one of {', '.join(UNKNOWN_SENDER_ACTIONS)}, not {unknown!r}",
-            path=where,
-            line=_line_of(text, key="unknown_sender"),
-        )
+    conf = PartnersText(path, read_config_text(path, "partners file"))
+    data = conf.parse()
+    check_top_keys(conf, data)
+    unknown = unknown_sender(conf, data)
     tables = data.get("partners", {})
     if not isinstance(tables, dict):
-        raise ConfigError("partners must be a table of [partners.SENDER_ID]", path=where)
-
+        conf.fail("partners must be a table of [partners.SENDER_ID]")
+    outbox_mode = read_outbox_mode(conf, data)
+    outbox_group = read_outbox_group(conf, data)
+    limits = read_limits(conf, data)
     base = path.resolve().parent
-    book = PartnerBook(unknown_sender=unknown, path=path)
-    if "outbox_mode" in data:
-        try:
-            book.outbox_mode = parse_mode(data["outbox_mode"])
-        except ConfigError as error:
-            raise ConfigError(
-                error.message, path=where, line=_line_of(text, key="outbox_mode")
-            ) from None
-    if "outbox_group" in data:
-        group = data["outbox_group"]
-        if not isinstance(group, str | int) or isinstance(group, bool) or not str(group).strip():
-            raise ConfigError(
-                "outbox_group must be a group name or id",
-                path=where,
-                line=_line_of(text, key="outbox_group"),
+    partners = {
+        sender.strip(): read_partner(PartnerEntry(conf, sender), base, entry)
+        for sender, entry in tables.items()
+    }
+    return PartnerBook(partners, unknown, path, outbox_mode, outbox_group, limits)
+
+
+def check_top_keys(conf: PartnersText, data: dict[str, Any]) -> None:
+    """Only the known top-level keys: a misspelt one would silently keep its default."""
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            conf.fail(
+                f"unknown key {key!r} (expected one of: {', '.join(sorted(TOP_LEVEL_KEYS))})",
+                conf.line_of(key),
             )
-        book.outbox_group = str(group)
-    if "limits" in data:
-        from edi_gate.limits import limits_from_table
 
-        book.limits = data["limits"]
-        limits_from_table(book.limits, where)  # checked now: a typo stops the watcher at start
-    for sender, entry in tables.items():
-        line = _line_of(text, sender)
 
-        def fail(message: str, key: str | None = None, sender: str = sender, line=line):
-            at = _line_of(text, sender, key) if key else line
-            raise ConfigError(f"partner {sender!r}: {message}", path=where, line=at or line)
-
-        if not isinstance(entry, dict):
-            fail("must be a table")
-        if not sender.strip() or len(sender) > 15:
-            fail("the sender id (ISA06) must be 1 to 15 characters")
-        for key in entry:
-            if key not in PARTNER_KEYS:
-                fail(
-                    f"unknown key {key!r} (expected one of: {', '.join(sorted(PARTNER_KEYS))})",
-                    key,
-                )
-        ruleset = roster = outbox = None
-        if "ruleset" in entry:
-            ruleset = _resolve(base, entry["ruleset"], "ruleset", lambda m: fail(m, "ruleset"))
-            if not ruleset.exists():
-                fail(f"ruleset {str(ruleset)!r} does not exist", "ruleset")
-        if "roster" in entry:
-            roster = _resolve(base, entry["roster"], "roster", lambda m: fail(m, "roster"))
-            if not roster.is_file():
-                fail(f"roster {str(roster)!r} is not a file", "roster")
-        if "outbox" in entry:
-            value = entry["outbox"]
-            if not isinstance(value, str) or not value.strip():
-                fail("outbox must be a non-empty string", "outbox")
-            outbox = Path(value)
-            if not outbox.is_absolute() and ".." in outbox.parts:
-                fail("a relative outbox must stay under --acks (no '..')", "outbox")
-            if outbox.exists() and not outbox.is_dir():
-                fail(f"outbox {value!r} exists and is not a directory", "outbox")
-        scope = entry.get("scope")
-        if scope is not None and scope not in SCOPES:
-            fail(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}", "scope")
-        name = entry.get("name", sender)
-        if not isinstance(name, str):
-            fail("name must be a string", "name")
-        require_ruleset = entry.get("require_ruleset")
-        if require_ruleset is not None and not isinstance(require_ruleset, bool):
-            fail("require_ruleset must be true or false", "require_ruleset")
-        book.partners[sender.strip()] = Partner(
-            sender.strip(), name, ruleset, roster, outbox, scope, require_ruleset
+def unknown_sender(conf: PartnersText, data: dict[str, Any]) -> str:
+    """What to do with a sender not listed: quarantine (the safe default) or the defaults."""
+    unknown = data.get("unknown_sender", "quarantine")
+    if unknown not in UNKNOWN_SENDER_ACTIONS:
+        conf.fail(
+            f"unknown_sender must be one of {', '.join(UNKNOWN_SENDER_ACTIONS)}, not {unknown!r}",
+            conf.line_of("unknown_sender"),
         )
-    return book
+    return str(unknown)
+
+
+def read_outbox_mode(conf: PartnersText, data: dict[str, Any]) -> int | None:
+    """The acknowledgments' file mode (``parse_mode``), None when not set."""
+    if "outbox_mode" not in data:
+        return None
+    try:
+        return parse_mode(data["outbox_mode"])
+    except ConfigError as error:
+        conf.fail(error.message, conf.line_of("outbox_mode"))
+
+
+def read_outbox_group(conf: PartnersText, data: dict[str, Any]) -> str | None:
+    """The group that owns the acknowledgments: a name or a numeric id, None when not set."""
+    if "outbox_group" not in data:
+        return None
+    group = data["outbox_group"]
+    if not isinstance(group, str | int) or isinstance(group, bool) or not str(group).strip():
+        conf.fail("outbox_group must be a group name or id", conf.line_of("outbox_group"))
+    return str(group)
+
+
+def read_limits(conf: PartnersText, data: dict[str, Any]) -> dict[str, object] | None:
+    """The [limits] table, checked now (edi_gate.limits): a typo stops the watcher at start."""
+    if "limits" not in data:
+        return None
+    from edi_gate.limits import limits_from_table
+
+    limits_from_table(data["limits"], conf.where)
+    table: dict[str, object] = data["limits"]
+    return table
+
+
+class PartnerEntry:
+    """One [partners.SENDER] table being read: its problems name the sender and the line of the
+    key at fault (the table's header when the key cannot be found)."""
+
+    def __init__(self, conf: PartnersText, sender: str) -> None:
+        self.conf = conf
+        self.sender = sender
+        self.section = ("partners", sender)
+        self.line = conf.locator.header(self.section)
+
+    def fail(self, message: str, key: str | None = None) -> NoReturn:
+        at = self.line
+        if key is not None and self.line is not None:
+            at = self.conf.locator.find(self.section, key)
+        self.conf.fail(f"partner {self.sender!r}: {message}", at)
+
+    def path(self, base: Path, value: object, key: str) -> Path:
+        """A file the partner names: relative to the partners file unless absolute."""
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{key} must be a non-empty string", key)
+        path = Path(value)
+        return path if path.is_absolute() else (base / path).resolve()
+
+
+def read_partner(entry: PartnerEntry, base: Path, table: object) -> Partner:
+    """One sender's table: a valid ISA06, known keys, and every setting checked."""
+    if not isinstance(table, dict):
+        entry.fail("must be a table")
+    sender = entry.sender
+    if not sender.strip() or len(sender) > 15:
+        entry.fail("the sender id (ISA06) must be 1 to 15 characters")
+    for key in table:
+        if key not in PARTNER_KEYS:
+            expected = ", ".join(sorted(PARTNER_KEYS))
+            entry.fail(f"unknown key {key!r} (expected one of: {expected})", key)
+    ruleset, roster = partner_rules(entry, base, table)
+    outbox = partner_outbox(entry, table)
+    scope = table.get("scope")
+    if scope is not None and scope not in SCOPES:
+        entry.fail(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}", "scope")
+    name = table.get("name", sender)
+    if not isinstance(name, str):
+        entry.fail("name must be a string", "name")
+    require_ruleset = table.get("require_ruleset")
+    if require_ruleset is not None and not isinstance(require_ruleset, bool):
+        entry.fail("require_ruleset must be true or false", "require_ruleset")
+    return Partner(sender.strip(), name, ruleset, roster, outbox, scope, require_ruleset)
+
+
+def partner_rules(
+    entry: PartnerEntry, base: Path, table: dict[str, Any]
+) -> tuple[Path | None, Path | None]:
+    """The ruleset (a file or a directory of dated rulesets) and roster the partner names: they
+    must exist now, not when the partner's first file arrives."""
+    ruleset = roster = None
+    if "ruleset" in table:
+        ruleset = entry.path(base, table["ruleset"], "ruleset")
+        if not ruleset.exists():
+            entry.fail(f"ruleset {str(ruleset)!r} does not exist", "ruleset")
+    if "roster" in table:
+        roster = entry.path(base, table["roster"], "roster")
+        if not roster.is_file():
+            entry.fail(f"roster {str(roster)!r} is not a file", "roster")
+    return ruleset, roster
+
+
+def partner_outbox(entry: PartnerEntry, table: dict[str, Any]) -> Path | None:
+    """The partner's acknowledgment outbox: absolute, or relative and staying under --acks."""
+    if "outbox" not in table:
+        return None
+    value = table["outbox"]
+    if not isinstance(value, str) or not value.strip():
+        entry.fail("outbox must be a non-empty string", "outbox")
+    outbox = Path(value)
+    if not outbox.is_absolute() and ".." in outbox.parts:
+        entry.fail("a relative outbox must stay under --acks (no '..')", "outbox")
+    if outbox.exists() and not outbox.is_dir():
+        entry.fail(f"outbox {value!r} exists and is not a directory", "outbox")
+    return outbox

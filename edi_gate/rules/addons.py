@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi_gate.rules.base import Rule, code_text
+from edi_gate.rules.base import Rule, code_text, lines_in
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -18,23 +18,19 @@ class AddOnWithoutPrimary(Rule):
         return CodeSet(self.ruleset.add_ons)  # the add-on codes themselves
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        add_ons = ctx.ruleset.add_ons
-        for line in ctx.claim.lines:
-            spec = add_ons.get(line.procedure)
-            if spec is None:
-                continue
+        for line, add_on in lines_in(ctx.claim.lines, ctx.ruleset.add_ons):
             same_day = ctx.same_day_codes(line) - {line.procedure}
-            if spec.primaries.any_in(same_day):
+            if add_on.primaries.any_in(same_day):
                 continue
             # a code beside it that is not its primary but explains the error (93306 includes
             # the Doppler add-on; 93307 is the echo without it): its remedy, not "add a primary"
-            beside = next((c for c in sorted(same_day) if c in spec.remedies), None)
+            beside = next((c for c in sorted(same_day) if c in add_on.remedies), None)
             if beside is not None:
-                message = f"{code_text(line)}: {spec.remedies[beside]}"
+                message = f"{code_text(line)}: {add_on.remedies[beside]}"
             else:
                 message = (
-                    f"{code_text(line)}: add-on code billed without {spec.label} "
-                    f"({spec.primaries.describe()}) on the same date; add the primary procedure "
+                    f"{code_text(line)}: add-on code billed without {add_on.label} "
+                    f"({add_on.primaries.describe()}) on the same date; add the primary procedure "
                     "line or remove the add-on"
                 )
             yield self.finding(ctx, line, message)

@@ -7,19 +7,20 @@ on/off switch live in the ruleset beside the tables, so a policy analyst reads o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final, TypeVar
 
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.findings import Finding
+from edi_gate.vocabulary import ENTITY_BILLING_PROVIDER, STC12_MAX_LENGTH
 
 if TYPE_CHECKING:
     from edi_gate.rules.context import ClaimContext
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
 
-MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
+V = TypeVar("V")
 FAMILY_MODULES: Final = (
     "privilege",
     "guidance",
@@ -99,9 +100,9 @@ class Rule:
 
     def finding(self, ctx: ClaimContext, line: ServiceLine | None, message: str) -> Finding:
         """A finding with this rule's status pair and the entity the line's provider stands for."""
-        entity = ctx.entity(line) if line is not None else "85"
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 3] + "..."
+        entity = ctx.entity(line) if line is not None else ENTITY_BILLING_PROVIDER
+        if len(message) > STC12_MAX_LENGTH:
+            message = message[: STC12_MAX_LENGTH - 3] + "..."
         return Finding(
             rule=self.meta.id,
             line=line.number if line is not None else None,
@@ -132,6 +133,17 @@ def registry() -> dict[str, type[Rule]]:
             raise RuntimeError(f"rule id {cls.id} defined twice")
         found[cls.id] = cls
     return dict(sorted(found.items()))
+
+
+def lines_in(
+    lines: Iterable[ServiceLine], table: Mapping[str, V]
+) -> Iterator[tuple[ServiceLine, V]]:
+    """The lines billing a code ``table`` is keyed by (deleted codes, add-ons), with its entry:
+    one dict lookup per line, the walk the code-table rules share."""
+    for line in lines:
+        entry = table.get(line.procedure)
+        if entry is not None:
+            yield line, entry
 
 
 def code_text(line: ServiceLine) -> str:

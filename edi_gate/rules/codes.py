@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi_gate.rules.base import Rule, code_text
+from edi_gate.rules.base import Rule, code_text, lines_in
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
@@ -20,12 +20,7 @@ class DeletedCode(Rule):
         return CodeSet(self.ruleset.deleted)
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        deleted = ctx.ruleset.deleted
-        for line in ctx.claim.lines:
-            hit = deleted.get(line.procedure)
-            if hit is None:
-                continue
-            replacement, since, _ = hit
+        for line, (replacement, since, _) in lines_in(ctx.claim.lines, ctx.ruleset.deleted):
             when = ctx.line_date(line)
             if since is not None and when is not None and when < since:
                 continue
@@ -48,19 +43,19 @@ class NonspecificCode(Rule):
         return CodeSet(self.ruleset.nonspecific)
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        table = ctx.ruleset.nonspecific
-        for line in ctx.claim.lines:
-            instead = table.get(line.procedure)
-            if instead is not None:
-                yield self.finding(
-                    ctx,
-                    line,
-                    f"{code_text(line)}: nonspecific HCPCS {line.procedure} is not accepted; "
-                    f"bill {instead}",
-                )
+        for line, instead in lines_in(ctx.claim.lines, ctx.ruleset.nonspecific):
+            yield self.finding(
+                ctx,
+                line,
+                f"{code_text(line)}: nonspecific HCPCS {line.procedure} is not accepted; "
+                f"bill {instead}",
+            )
 
 
 class _FamilyCode(Rule):
+    """Every line billing a code of the family ``code_family`` is refused with ``why`` (which
+    may name {billed}, the line as billed, and {code})."""
+
     family = "codes"
     code_family = ""
     why = ""
@@ -76,7 +71,7 @@ class _FamilyCode(Rule):
         for line in ctx.claim.lines:
             if line.procedure in fam:
                 yield self.finding(
-                    ctx, line, self.why.format(ct=code_text(line), code=line.procedure)
+                    ctx, line, self.why.format(billed=code_text(line), code=line.procedure)
                 )
 
 
@@ -85,7 +80,7 @@ class InvestigationalCode(_FamilyCode):
     needs = ("investigational",)
     code_family = "investigational"
     why = (
-        "{ct}: quantitative multiparametric MR analysis ({code}) is investigational and not "
+        "{billed}: quantitative multiparametric MR analysis ({code}) is investigational and not "
         "covered; remove the line"
     )
 
@@ -95,6 +90,6 @@ class OutsideStudyInterpretation(_FamilyCode):
     needs = ("outside_interpretation",)
     code_family = "outside_interpretation"
     why = (
-        "{ct}: second interpretation of an outside study (76140) is not reimbursed; remove the "
+        "{billed}: second interpretation of an outside study (76140) is not reimbursed; remove the "
         "line (comparison with a prior study is included in the current exam's code)"
     )

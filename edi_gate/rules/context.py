@@ -96,9 +96,6 @@ class ClaimContext:
         """Codes billed on the claim on this line's date of service (this line's own included)."""
         return self.codes_by_date.get(line.service_date or self.dos, set())
 
-    def same_day_lines(self, line: ServiceLine) -> list[ServiceLine]:
-        return self.by_date.get(line.service_date or self.dos, [])
-
     def is_office(self, line: ServiceLine) -> bool:
         return line.place_of_service in self.office_pos
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 from edi_gate.directory.lookup import ProviderDirectory, Resolution, Source
 from edi_gate.errors import ConfigError
@@ -18,13 +19,17 @@ from edi_gate.rules.base import Rule
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.dispatch import RulePlan
 from edi_gate.rules.findings import Decision, Finding
+from edi_gate.rules.loader import load_ruleset, overlaps
 from edi_gate.rules.roster import Roster, load_roster
-from edi_gate.rules.ruleset import Ruleset, load_ruleset, overlaps
+from edi_gate.rules.ruleset import Ruleset
+from edi_gate.vocabulary import Scope
 from edi_gate.x12.model import Claim
 
 ENV_RULESETS = "EDI_GATE_RULESETS"
 ENV_DIRECTORY = "EDI_GATE_DIRECTORY"  # set by --directory, so replay's workers see it too
-SCOPES = ("claim", "line")
+# Plain strings (the StrEnum's values) for the per-claim comparison in ``decide``.
+SCOPES: Final = tuple(scope.value for scope in Scope)
+CLAIM_SCOPE: Final[str] = Scope.CLAIM.value
 
 
 def default_rulesets_dir() -> Path:
@@ -235,7 +240,7 @@ def decide(claim: Claim, findings: list[Finding], scope: str) -> Decision:
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
-    if scope == "claim":
+    if scope == CLAIM_SCOPE:
         return Decision(accepted=not findings, findings=list(findings))
     bad = frozenset(f.line for f in findings if f.line is not None)
     claim_level = any(f.line is None for f in findings)

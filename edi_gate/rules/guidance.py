@@ -9,55 +9,73 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
 from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
+from edi_gate.x12.model import ServiceLine
 
 US_GUIDANCE: Final = "76942"
 US_GUIDANCE_ONLY = CodeSet((US_GUIDANCE,))
 
 
-class GuidanceOneUnit(Rule):
-    """76942, 77002, 77003, 77012, 77021: one unit in total per patient per date of service."""
+class _OneUnitPerDate(Rule):
+    """Rules allowing one unit in total of a code family per date of service: every line that
+    takes the date's total past one is reported, with the subclass's message."""
 
-    id = "GUID001"
     family = "guidance"
-    needs = ("guidance_one_unit",)
+    units_family: ClassVar[str] = ""
+    # True: a reported line's excess is not carried to the next line (it is judged on its own)
+    reset_after_finding: ClassVar[bool] = False
 
     def prepare(self) -> None:
-        self.codes = self.ruleset.family("guidance_one_unit")
+        self.codes = self.ruleset.family(self.units_family)
 
     def trigger(self) -> CodeSet:
         return self.codes
 
     def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = self.codes
+        codes = self.codes
         for lines in ctx.by_date.values():
             total = Decimal(0)
-            first = None
+            first: ServiceLine | None = None
             for line in lines:
-                if line.procedure not in fam:
+                if line.procedure not in codes:
                     continue
                 total += line.units
                 if total > 1:
-                    if first is None:
-                        msg = (
-                            f"{code_text(line)}: {line.units.normalize()} units billed; imaging "
-                            "guidance is one unit per patient encounter whatever the number of "
-                            "needles or lesions; bill 1 unit"
-                        )
-                    else:
-                        msg = (
-                            f"{code_text(line)}: line {first.number} already bills guidance "
-                            f"({first.procedure}) for this date; only one unit of "
-                            "76942/77002/77003/77012/77021 is allowed per encounter; "
-                            "remove this line"
-                        )
-                    yield self.finding(ctx, line, msg)
+                    yield self.finding(ctx, line, self.too_many(line, total, first))
+                    if self.reset_after_finding:
+                        total = Decimal(1)
                 first = first or line
+
+    def too_many(self, line: ServiceLine, total: Decimal, first: ServiceLine | None) -> str:
+        """The message for ``line``, which brings the date's total to ``total``; ``first`` is
+        the date's first line of the family when it is not this one."""
+        raise NotImplementedError
+
+
+class GuidanceOneUnit(_OneUnitPerDate):
+    """76942, 77002, 77003, 77012, 77021: one unit in total per patient per date of service."""
+
+    id = "GUID001"
+    needs = ("guidance_one_unit",)
+    units_family = "guidance_one_unit"
+
+    def too_many(self, line: ServiceLine, total: Decimal, first: ServiceLine | None) -> str:
+        if first is None:
+            return (
+                f"{code_text(line)}: {line.units.normalize()} units billed; imaging guidance is "
+                "one unit per patient encounter whatever the number of needles or lesions; "
+                "bill 1 unit"
+            )
+        return (
+            f"{code_text(line)}: line {first.number} already bills guidance "
+            f"({first.procedure}) for this date; only one unit of "
+            "76942/77002/77003/77012/77021 is allowed per encounter; remove this line"
+        )
 
 
 class UsGuidanceByNpp(Rule):
@@ -112,34 +130,18 @@ class UsGuidanceBySpecialty(Rule):
                 )
 
 
-class MrBreastBiopsyFirstLesionOnly(Rule):
+class MrBreastBiopsyFirstLesionOnly(_OneUnitPerDate):
     """19085 is the first MR-guided breast lesion; each additional lesion is 19086."""
 
     id = "GUID011"
-    family = "guidance"
     needs = ("mr_breast_biopsy_first",)
+    units_family = "mr_breast_biopsy_first"
+    reset_after_finding = True  # reported; the next line is judged on its own units
 
-    def prepare(self) -> None:
-        self.codes = self.ruleset.family("mr_breast_biopsy_first")
-
-    def trigger(self) -> CodeSet:
-        return self.codes
-
-    def check(self, ctx: ClaimContext) -> Iterator[Finding]:
-        fam = self.codes
-        for lines in ctx.by_date.values():
-            total = Decimal(0)
-            for line in lines:
-                if line.procedure not in fam:
-                    continue
-                total += line.units
-                if total > 1:
-                    extra = (total - 1).normalize()
-                    yield self.finding(
-                        ctx,
-                        line,
-                        f"{code_text(line)}: {line.procedure} is the first MR-guided breast "
-                        f"lesion only, once per date; bill {line.procedure} x1 and 19086 for each "
-                        f"additional lesion ({extra} here)",
-                    )
-                    total = Decimal(1)  # reported; the next line is judged on its own units
+    def too_many(self, line: ServiceLine, total: Decimal, first: ServiceLine | None) -> str:
+        extra = (total - 1).normalize()
+        return (
+            f"{code_text(line)}: {line.procedure} is the first MR-guided breast lesion only, "
+            f"once per date; bill {line.procedure} x1 and 19086 for each additional lesion "
+            f"({extra} here)"
+        )

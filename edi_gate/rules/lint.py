@@ -18,14 +18,15 @@ when no ruleset is given, those of the rulesets shipped with edi-gate.
 
 from __future__ import annotations
 
-import csv
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
+from edi_gate.config_text import data_lines
 from edi_gate.errors import ConfigError, read_config_text
-from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import Ruleset, overlaps, validate
+from edi_gate.rules.loader import overlaps, validate
+from edi_gate.rules.roster import RowProblem, check_header, parse_row
+from edi_gate.rules.ruleset import Ruleset
 
 RULESET, ROSTER, PARTNERS = "ruleset", "roster", "partners"
 PARTNERS_KEYS = ("partners", "unknown_sender")
@@ -57,48 +58,45 @@ def file_kind(path: Path) -> str:
 
 def known_credentials(rulesets: Iterable[Ruleset]) -> set[str]:
     """Every credential a ruleset checks: its certifications' and mobile interpretation's."""
-    known: set[str] = set()
-    for rs in rulesets:
-        for certification in rs.certifications.values():
-            known.update(c.upper() for c in certification.credentials)
-        known.update(c.upper() for c in rs.mobile.interpretation_credentials)
-    return known
+    return set().union(*(rs.known_credentials() for rs in rulesets))
 
 
 def lint_roster(path: Path, credentials: set[str] | None = None) -> list[str]:
     """Every problem of a roster file, one per row at most, as 'file: line N: message'.
 
-    Each row goes through the roster loader on its own (header + that row), so lint and the
+    Each row goes through the roster loader's own row check (``parse_row``), so lint and the
     loader can never disagree on what a valid row is.
     """
     try:
         text = read_config_text(path, "roster", "utf-8-sig")
     except ConfigError as error:
         return [str(error)]
-    numbered = [
-        (i, line)
-        for i, line in enumerate(text.splitlines(), 1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not numbered:
+    lines = data_lines(text)
+    first = next(lines, None)
+    if first is None:
         return []
-    header_line, header = numbered[0]
-    try:
-        parse_roster(header, str(path))
-    except ConfigError as error:
-        return [str(ConfigError(error.message, path=str(path), line=header_line))]
     problems: list[str] = []
-    for lineno, row in numbered[1:]:
+
+    def problem(message: str, lineno: int) -> None:
+        problems.append(str(ConfigError(message, path=str(path), line=lineno)))
+
+    try:
+        check_header(first[1])
+    except RowProblem as error:
+        problem(str(error), first[0])
+        return problems
+    for lineno, text_line in lines:
         try:
-            parse_roster(f"{header}\n{row}", str(path))
-        except ConfigError as error:
-            problems.append(str(ConfigError(error.message, path=str(path), line=lineno)))
+            row = parse_row(text_line, lineno)
+        except RowProblem as error:
+            problem(str(error), lineno)
             continue
-        credential = next(csv.reader([row]))[2].strip().upper()
-        if credentials is not None and credential and credential not in credentials:
+        if credentials is not None and row.credential and row.credential not in credentials:
             known = ", ".join(sorted(credentials)) or "none"
-            message = f"credential {credential!r} is not one the rulesets check (known: {known})"
-            problems.append(str(ConfigError(message, path=str(path), line=lineno)))
+            problem(
+                f"credential {row.credential!r} is not one the rulesets check (known: {known})",
+                lineno,
+            )
     return problems
 
 

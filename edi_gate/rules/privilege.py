@@ -33,11 +33,6 @@ class Verdict:
     message: str
 
 
-def assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
-    """The privileging verdict for one line (None = allowed or not subject)."""
-    return _assess(ctx, line)
-
-
 def verdicts(ctx: ClaimContext) -> dict[str, list[tuple[ServiceLine, str]]]:
     """rule id -> [(line, message)] for the whole claim, computed once and shared by PRIV rules."""
     memo = ctx.memo.get("privilege")
@@ -45,14 +40,15 @@ def verdicts(ctx: ClaimContext) -> dict[str, list[tuple[ServiceLine, str]]]:
         return memo  # type: ignore[return-value]
     hit: dict[str, list[tuple[ServiceLine, str]]] = {}
     for line in ctx.claim.lines:
-        verdict = _assess(ctx, line)
+        verdict = assess_line(ctx, line)
         if verdict is not None:
             hit.setdefault(verdict.rule, []).append((line, verdict.message))
     ctx.memo["privilege"] = hit
     return hit
 
 
-def _assess(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
+def assess_line(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
+    """The privileging verdict for one line (None = allowed or not subject)."""
     rs = ctx.ruleset
     code = line.procedure
     if not rs.is_imaging(code):
@@ -128,10 +124,10 @@ def _advanced_ban(ctx: ClaimContext, line: ServiceLine, tax: str, prefix: str) -
         return None  # one lookup for the common case; the loop below only names the family
     for family, label in ADVANCED:
         if code in rs.family(family):
-            ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
+            billed, specialty = prefix + code_text(line), rs.describe_taxonomy(tax)
             return Verdict(
                 "PRIV003",
-                f"{ct}: {label} by a nonradiologist, {spec}, is not paid, technical or "
+                f"{billed}: {label} by a nonradiologist, {specialty}, is not paid, technical or "
                 "professional; refer the study to a contracted imaging center or hospital",
             )
     return None
@@ -144,14 +140,14 @@ def _privileges(
     code = line.procedure
     if rs.is_radiologist(tax) or tax in rs.imaging_provider_taxonomies:
         return None
-    # ``ct`` and ``spec`` are message text only: built when a verdict is returned, not for
+    # ``billed`` and ``specialty`` are message text only: built when a verdict is returned, not for
     # every allowed line
     if rs.is_npp(tax):
-        ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
+        billed, specialty = prefix + code_text(line), rs.describe_taxonomy(tax)
         return Verdict(
             "PRIV002",
-            f"{ct}: {spec} holds no office imaging privileges; a privileged physician or a network "
-            "radiologist must perform and bill the study",
+            f"{billed}: {specialty} holds no office imaging privileges; a privileged physician "
+            "or a network radiologist must perform and bill the study",
         )
     if code in rs.certification_codes:
         if _certified_for(ctx, line, npi):
@@ -164,15 +160,15 @@ def _privileges(
     mods = line.modifiers
     if component == "global" or (component == "technical" and "TC" in mods and "26" not in mods):
         return None  # privileged for what the line bills
-    ct, spec = prefix + code_text(line), rs.describe_taxonomy(tax)
+    billed, specialty = prefix + code_text(line), rs.describe_taxonomy(tax)
     certs = [c for c in rs.certifications.values() if code in c.codes]
     if component is None:
         if certs:
-            return Verdict("PRIV006", _uncertified(ctx, line, ct, spec, certs))
+            return Verdict("PRIV006", _uncertified(ctx, line, billed, specialty, certs))
         return Verdict(
             "PRIV004",
-            f"{ct}: not on the imaging privileging tables for {spec}; a network radiologist or "
-            "imaging provider must perform it",
+            f"{billed}: not on the imaging privileging tables for {specialty}; a network "
+            "radiologist or imaging provider must perform it",
         )
     # component == "technical" and the line is not TC alone
     extra = ""
@@ -181,13 +177,13 @@ def _privileges(
         extra = f" ({creds} accreditation would allow global)"
     return Verdict(
         "PRIV005",
-        f"{ct}: {spec} is privileged for the technical component only; bill {code}-TC and "
+        f"{billed}: {specialty} is privileged for the technical component only; bill {code}-TC and "
         f"have a network radiologist bill the reading (-26){extra}",
     )
 
 
 def _uncertified(
-    ctx: ClaimContext, line: ServiceLine, ct: str, spec: str, certs: list[Certification]
+    ctx: ClaimContext, line: ServiceLine, billed: str, specialty: str, certs: list[Certification]
 ) -> str:
     """PRIV006's message: who may bill the code (tables and certification), and the remedy."""
     rs = ctx.ruleset
@@ -201,8 +197,8 @@ def _uncertified(
     if code == "76942" and joint:
         remedy = f"an ultrasound-guided joint injection ({joint}) is billed as 20604/20606/20611"
     return (
-        f"{ct}: {spec} may not bill {code}; it is paid to {who}{creds} holders ({titles}) on "
-        f"the date of service; {remedy}"
+        f"{billed}: {specialty} may not bill {code}; it is paid to {who}{creds} holders "
+        f"({titles}) on the date of service; {remedy}"
     )
 
 
@@ -240,10 +236,10 @@ def _mobile(ctx: ClaimContext, line: ServiceLine, tax: str) -> Verdict | None:
 class _PrivilegeRule(Rule):
     family = "privilege"
     needs = ("mammography", "mri", "ct", "pet")
-    office_only = True  # _assess exempts every line outside the office
+    office_only = True  # assess_line exempts every line outside the office
 
     def trigger(self) -> CodeSet:
-        return self.ruleset.imaging  # _assess exempts every code that is not imaging
+        return self.ruleset.imaging  # assess_line exempts every code that is not imaging
 
     def check(self, ctx: ClaimContext) -> list[Finding]:
         hits = verdicts(ctx).get(self.id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from edi_gate.config_text import data_lines, parse_date
 from edi_gate.directory.lookup import ROSTER, Listing, Period
 from edi_gate.errors import ConfigError, read_config_text
 from edi_gate.rules.codeset import TAXONOMY_RE
@@ -107,71 +108,73 @@ def listing_of(npi: str, rows: list[RosterRow]) -> Listing:
     return Listing(ROSTER, npi, taxonomies, credentials)
 
 
-def _date(value: str, field: str, path: str, line: int) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
+class RowProblem(ValueError):
+    """What is wrong with one roster row; the caller adds the file and line."""
+
+
+def _date(value: str, column: str) -> date | None:
+    """A YYYY-MM-DD date cell, None when empty (open-ended)."""
     try:
-        if not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
-            raise ValueError
-        return date.fromisoformat(value)
+        return parse_date(value.strip())
     except ValueError:
-        raise ConfigError(
-            f"{field} {value!r} is not a date YYYY-MM-DD", path=path, line=line
-        ) from None
+        raise RowProblem(f"{column} {value.strip()!r} is not a date YYYY-MM-DD") from None
+
+
+def _coded(value: str, pattern: re.Pattern[str], problem: str) -> str:
+    """An optional code cell upper-cased (taxonomies and credentials are compared so), empty or
+    matching ``pattern``; ``problem`` names what it should be, with ``{value!r}``."""
+    value = value.upper()
+    if value and not pattern.match(value):
+        raise RowProblem(problem.format(value=value))
+    return value
+
+
+def check_header(text_line: str) -> None:
+    """The first data line must name the columns, in order: a reordered export would otherwise
+    read credentials as taxonomies."""
+    header = tuple(h.strip().lower() for h in next(csv.reader([text_line])))
+    if header != HEADER:
+        raise RowProblem(f"header must be {','.join(HEADER)}, found {','.join(header)}")
+
+
+def parse_row(text_line: str, lineno: int) -> RosterRow:
+    """One roster row, every cell checked: a valid NPI, a NUCC-shaped taxonomy and/or a
+    credential, and a date range that does not run backwards."""
+    cells = next(csv.reader([text_line]))
+    if len(cells) != len(HEADER):
+        raise RowProblem(f"expected {len(HEADER)} columns, found {len(cells)}")
+    npi, taxonomy, credential, eff, exp = (c.strip() for c in cells)
+    if not npi_is_valid(npi):
+        raise RowProblem(
+            f"NPI {npi!r} is not 10 digits with a valid check digit (Luhn, prefix 80840)"
+        )
+    taxonomy = _coded(
+        taxonomy, TAXONOMY_RE, "taxonomy {value!r} is not a NUCC code (10 characters ending in X)"
+    )
+    credential = _coded(credential, CREDENTIAL_RE, "credential {value!r} is malformed")
+    if not taxonomy and not credential:
+        raise RowProblem("row has neither a taxonomy nor a credential")
+    start, end = _date(eff, "effective"), _date(exp, "expires")
+    if start and end and end < start:
+        raise RowProblem(f"expires {end.isoformat()} is before effective {start.isoformat()}")
+    return RosterRow(npi, taxonomy, credential, start, end, lineno)
 
 
 def parse_roster(text: str, path: str = "<roster>") -> Roster:
     """Parse roster CSV text; raises ConfigError naming the file and line of the first problem."""
-    lines = text.splitlines()
-    numbered = [
-        (i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")
-    ]
-    if not numbered:
-        return Roster([], path)
-    header_line, header_text = numbered[0]
-    header = tuple(h.strip().lower() for h in next(csv.reader([header_text])))
-    if header != HEADER:
-        raise ConfigError(
-            f"header must be {','.join(HEADER)}, found {','.join(header)}",
-            path=path,
-            line=header_line,
-        )
-    rows: list[RosterRow] = []
-    for lineno, text_line in numbered[1:]:
-        cells = next(csv.reader([text_line]))
-        if len(cells) != len(HEADER):
-            raise ConfigError(
-                f"expected {len(HEADER)} columns, found {len(cells)}", path=path, line=lineno
-            )
-        npi, taxonomy, credential, eff, exp = (c.strip() for c in cells)
-        if not npi_is_valid(npi):
-            raise ConfigError(
-                f"NPI {npi!r} is not 10 digits with a valid check digit (Luhn, prefix 80840)",
-                path=path,
-                line=lineno,
-            )
-        taxonomy = taxonomy.upper()
-        if taxonomy and not TAXONOMY_RE.match(taxonomy):
-            raise ConfigError(
-                f"taxonomy {taxonomy!r} is not a NUCC code (10 characters ending in X)",
-                path=path,
-                line=lineno,
-            )
-        credential = credential.upper()
-        if credential and not CREDENTIAL_RE.match(credential):
-            raise ConfigError(f"credential {credential!r} is malformed", path=path, line=lineno)
-        if not taxonomy and not credential:
-            raise ConfigError("row has neither a taxonomy nor a credential", path=path, line=lineno)
-        start = _date(eff, "effective", path, lineno)
-        end = _date(exp, "expires", path, lineno)
-        if start and end and end < start:
-            raise ConfigError(
-                f"expires {end.isoformat()} is before effective {start.isoformat()}",
-                path=path,
-                line=lineno,
-            )
-        rows.append(RosterRow(npi, taxonomy, credential, start, end, lineno))
+    lines = data_lines(text)
+    lineno = 0
+    try:
+        first = next(lines, None)
+        if first is None:
+            return Roster([], path)
+        lineno, header = first
+        check_header(header)
+        rows = []
+        for lineno, text_line in lines:
+            rows.append(parse_row(text_line, lineno))
+    except RowProblem as problem:
+        raise ConfigError(str(problem), path=path, line=lineno) from None
     return Roster(rows, path)
 
 

@@ -14,8 +14,8 @@ from edi_gate.directory.lookup import ProviderDirectory
 from edi_gate.directory.store import SqliteSource
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.engine import Engine
+from edi_gate.rules.loader import load_ruleset
 from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import load_ruleset
 from tests.directory.conftest import ROSTER_HEADER
 from tests.rules.claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, provider, run
 from tests.rules.conftest import RULESET

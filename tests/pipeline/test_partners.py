@@ -49,6 +49,16 @@ def test_paths_are_relative_to_the_partner_file(tmp_path: Path):
         ('unknown_sender = "accept"\n', 1, "unknown_sender must be"),
         ('[partners.A1\nname = "x"\n', 1, "not valid TOML"),
         ('[partners."WAY-TOO-LONG-SENDER-ID"]\nname = "x"\n', 1, "1 to 15 characters"),
+        ('outbox_mode = "0666"\n', 1, "only 0600 plus read"),
+        ('\noutbox_mode = "rw"\n', 2, "octal mode"),
+        ("outbox_group = true\n", 1, "group name or id"),
+        ('[partners.A1]\nname = "x"\n\nname2 = 1\n', 4, "unknown key 'name2'"),
+        ("[partners.A1]\n\nname = 5\n", 3, "name must be a string"),
+        ('[partners.A1]\nrequire_ruleset = "yes"\n', 2, "require_ruleset must be true or false"),
+        ('[partners.A1]\nruleset = ""\n', 2, "ruleset must be a non-empty string"),
+        ("[partners.A1]\noutbox = 3\n", 2, "outbox must be a non-empty string"),
+        ('[partners."A.B"]\nscope = "all"\n', 2, "partner 'A.B': scope must be one of claim, line"),
+        ("[limits]\nmax_loop_bytes = -1\n", None, "max_loop_bytes"),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str):
@@ -58,6 +68,19 @@ def test_mistakes_name_file_and_line(tmp_path: Path, text: str, line: int, fragm
     assert caught.value.path == str(path)
     assert caught.value.line == line
     assert fragment in caught.value.message
+
+
+def test_partners_must_be_a_table(tmp_path: Path):
+    with pytest.raises(ConfigError, match="partners must be a table"):
+        load_partners(write(tmp_path, 'partners = "A1"\n'))
+
+
+def test_an_outbox_that_is_a_file_is_refused(tmp_path: Path):
+    (tmp_path / "box").write_text("")
+    text = f'[partners.A1]\noutbox = "{tmp_path / "box"}"\n'
+    with pytest.raises(ConfigError, match="exists and is not a directory") as caught:
+        load_partners(write(tmp_path, text))
+    assert caught.value.line == 2
 
 
 def test_watch_exits_2_on_a_bad_partner_file(tmp_path: Path):

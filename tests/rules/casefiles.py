@@ -35,8 +35,9 @@ from typing import Any
 from edi_gate.directory.lookup import Listing, Period, ProviderDirectory
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.findings import Finding
+from edi_gate.rules.loader import load_ruleset
 from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import Ruleset, load_ruleset
+from edi_gate.rules.ruleset import Ruleset
 
 from .claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, npi, provider
 

@@ -8,8 +8,9 @@ import pytest
 
 from edi_gate.resources import default_rulesets
 from edi_gate.rules.engine import Engine
+from edi_gate.rules.loader import load_ruleset
 from edi_gate.rules.roster import parse_roster
-from edi_gate.rules.ruleset import Ruleset, load_ruleset
+from edi_gate.rules.ruleset import Ruleset
 
 RULESET = default_rulesets() / "imaging-2024.toml"
 HEADER = "npi,taxonomy,credential,effective,expires\n"

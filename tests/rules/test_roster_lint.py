@@ -57,6 +57,8 @@ class TestRoster:
             ("1234567893,207Q00000X,,2025-02-01,2025-01-01", 2, "before"),
             ("1234567893,,,,", 2, "neither"),
             ("1234567893,207Q00000X,,", 2, "columns"),
+            ("1234567893,,A,,", 2, "credential 'A' is malformed"),
+            ("1234567893,207q00000x,,2025-02-30,", 2, "effective '2025-02-30' is not a date"),
         ],
     )
     def test_bad_rows(self, tmp_path, row, line, words):
