@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
 from edi_gate.x12.errors import X12Error, shown_id, shown_name
 
 BOM: Final = b"\xef\xbb\xbf"
@@ -24,9 +25,9 @@ DEFAULT_MAX_SEGMENT_BYTES: Final = 1 << 20
 # byte; a longer run is dropped as it is read (see SegmentReader).
 KEPT_BLANK: Final = 256
 FLOOD: Final = b" " * (KEPT_BLANK + 1)
-# "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header.
+# "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header; with the 16 element
+# separators they make its ISA_FIELDS_LENGTH characters before the terminator.
 ISA_WIDTHS: Final = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
-ISA_LENGTH: Final = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,6 @@ class Delimiters:
     component: bytes
     segment: bytes
     repetition: bytes | None = None
-
-    def describe(self) -> str:
-        return (
-            f"element={self.element!r} component={self.component!r} "
-            f"repetition={self.repetition!r} segment={self.segment!r}"
-        )
 
 
 class Segment:
@@ -79,10 +74,6 @@ class Segment:
         value = self.elements[position] if position < len(self.elements) else b""
         return value.decode("latin-1").split(self.delimiters.component.decode("latin-1"))
 
-    @property
-    def tag_text(self) -> str:
-        return self.tag.decode("latin-1")
-
     def rewrite(self, elements: list[bytes]) -> bytes:
         """Raw bytes of this segment with new elements, keeping its surrounding whitespace."""
         start = self.raw.find(self.text)
@@ -94,16 +85,16 @@ class Segment:
 
 
 def parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
-    """Delimiters from the 106 bytes of an ISA plus its terminator, or an error naming the field."""
+    """Delimiters from an ISA and its terminator (ISA_LENGTH bytes), or an error naming a field."""
     try:
         return _parse_isa(header, source=source, ordinal=ordinal)
     except X12Error as error:
-        error.isa = header[:ISA_LENGTH]  # what a TA1 can still echo (ISA13, ISA09, ISA10)
+        error.isa = header[:ISA_FIELDS_LENGTH]  # what a TA1 can still echo (ISA13, ISA09, ISA10)
         raise
 
 
 def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
-    if len(header) < ISA_LENGTH + 1:
+    if len(header) < ISA_LENGTH:
         raise X12Error(
             "file ends inside the ISA header", source=source, ordinal=ordinal, segment_id="ISA"
         )
@@ -115,10 +106,10 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
             ordinal=ordinal,
             segment_id="ISA",
         )
-    fields = header[:ISA_LENGTH].split(element)
+    fields = header[:ISA_FIELDS_LENGTH].split(element)
     if len(fields) != len(ISA_WIDTHS):
         raise X12Error(
-            f"ISA has {len(fields) - 1} elements within its 106 characters, expected 16 "
+            f"ISA has {len(fields) - 1} elements within its {ISA_LENGTH} characters, expected 16 "
             "(fields are fixed-width and must be padded)",
             source=source,
             ordinal=ordinal,
@@ -134,7 +125,7 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
                 segment_id="ISA",
             )
     component = fields[16]
-    terminator = header[ISA_LENGTH : ISA_LENGTH + 1]
+    terminator = header[ISA_FIELDS_LENGTH:ISA_LENGTH]
     if terminator.isalnum() or terminator in (element, component, b" "):
         raise X12Error(
             f"ISA segment terminator {terminator!r} is not a delimiter",
@@ -142,7 +133,7 @@ def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
             ordinal=ordinal,
             segment_id="ISA",
         )
-    inside = header.find(terminator, 0, ISA_LENGTH)
+    inside = header.find(terminator, 0, ISA_FIELDS_LENGTH)
     if inside >= 0:
         # A field holding the terminator (ISA13 '~00000101') reads here, where the ISA is
         # fixed-width, but not wherever it is echoed: the IEA02 of the filtered output, a TA1.
@@ -261,17 +252,23 @@ class SegmentReader:
                     raise X12Error("file is empty: no ISA interchange header", source=source)
                 self.trailing = pending
                 return
-            while len(buf) < ISA_LENGTH + 1 and not self._eof:
+            while len(buf) < ISA_LENGTH and not self._eof:
                 buf += self._read()
             ordinal += 1
             if not buf.startswith(b"ISA"):
                 what = "after IEA: " if ordinal > 1 else ""
                 raise X12Error(what + _describe_garbage(buf), source=source, ordinal=ordinal)
-            delimiters = parse_isa(buf[: ISA_LENGTH + 1], source=source, ordinal=ordinal)
+            delimiters = parse_isa(buf[:ISA_LENGTH], source=source, ordinal=ordinal)
             self.delimiters = delimiters
-            yield Segment(pending + buf[:ISA_LENGTH], buf[:ISA_LENGTH], b"ISA", ordinal, delimiters)
+            yield Segment(
+                pending + buf[:ISA_FIELDS_LENGTH],
+                buf[:ISA_FIELDS_LENGTH],
+                b"ISA",
+                ordinal,
+                delimiters,
+            )
             pending = b""
-            buf = buf[ISA_LENGTH + 1 :]
+            buf = buf[ISA_LENGTH:]
             terminator = delimiters.segment
             element = delimiters.element
             strip_both = terminator in WHITESPACE
@@ -299,7 +296,7 @@ class SegmentReader:
                     if after_iea:
                         if not (
                             text.startswith(b"ISA")
-                            and len(text) == ISA_LENGTH
+                            and len(text) == ISA_FIELDS_LENGTH
                             and piece.endswith(text)
                         ):
                             # Something else, or an ISA with another terminator: read afresh.

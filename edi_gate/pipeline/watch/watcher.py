@@ -55,6 +55,7 @@ from edi_gate.pipeline.watch.router import Route, Router
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.paths import database_path
 from edi_gate.state.store import StateStore
+from edi_gate.vocabulary import ISA_LENGTH
 
 RECENT_EVENTS = 1000
 RETRY_MAX = 30.0  # longest wait between two attempts at a job a fault stopped
@@ -635,7 +636,7 @@ class Watcher:
             return
         with open(job.snap, "rb") as handle:
             handle.seek(found[-1].offset)
-            header = handle.read(106)
+            header = handle.read(ISA_LENGTH)
         targets = FilterTargets(control_state=self.config.control_state, state=self.state)
         control = targets.control_numbers()
         with OutputSet() as outputs:
