@@ -86,71 +86,45 @@ class Segment:
 
 def parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
     """Delimiters from an ISA and its terminator (ISA_LENGTH bytes), or an error naming a field."""
-    try:
-        return _parse_isa(header, source=source, ordinal=ordinal)
-    except X12Error as error:
-        error.isa = header[:ISA_FIELDS_LENGTH]  # what a TA1 can still echo (ISA13, ISA09, ISA10)
-        raise
+    parsed = _isa_delimiters(header)
+    if isinstance(parsed, Delimiters):
+        return parsed
+    # the header goes with the error: what a TA1 can still echo (ISA13, ISA09, ISA10)
+    isa = header[:ISA_FIELDS_LENGTH]
+    raise X12Error(parsed, source=source, ordinal=ordinal, segment_id="ISA", isa=isa)
 
 
-def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
+def _isa_delimiters(header: bytes) -> Delimiters | str:
+    """The delimiters a fixed-width ISA declares, or what is wrong with it (naming the field)."""
     if len(header) < ISA_LENGTH:
-        raise X12Error(
-            "file ends inside the ISA header", source=source, ordinal=ordinal, segment_id="ISA"
-        )
+        return "file ends inside the ISA header"
     element = header[3:4]
     if element.isalnum() or element in WHITESPACE:
-        raise X12Error(
-            f"ISA element separator {element!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        return f"ISA element separator {element!r} is not a delimiter"
     fields = header[:ISA_FIELDS_LENGTH].split(element)
     if len(fields) != len(ISA_WIDTHS):
-        raise X12Error(
+        return (
             f"ISA has {len(fields) - 1} elements within its {ISA_LENGTH} characters, expected 16 "
-            "(fields are fixed-width and must be padded)",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
+            "(fields are fixed-width and must be padded)"
         )
     for index, (field, width) in enumerate(zip(fields, ISA_WIDTHS, strict=True)):
         if len(field) != width:
-            raise X12Error(
+            return (
                 f"ISA{index:02d} has {len(field)} characters, expected {width} "
-                "(ISA fields are fixed-width)",
-                source=source,
-                ordinal=ordinal,
-                segment_id="ISA",
+                "(ISA fields are fixed-width)"
             )
     component = fields[16]
     terminator = header[ISA_FIELDS_LENGTH:ISA_LENGTH]
     if terminator.isalnum() or terminator in (element, component, b" "):
-        raise X12Error(
-            f"ISA segment terminator {terminator!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        return f"ISA segment terminator {terminator!r} is not a delimiter"
     inside = header.find(terminator, 0, ISA_FIELDS_LENGTH)
     if inside >= 0:
         # A field holding the terminator (ISA13 '~00000101') reads here, where the ISA is
         # fixed-width, but not wherever it is echoed: the IEA02 of the filtered output, a TA1.
-        field_index = header.count(element, 0, inside)
-        raise X12Error(
-            f"ISA{field_index:02d} contains the segment terminator {terminator!r}",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        position = header.count(element, 0, inside)
+        return f"ISA{position:02d} contains the segment terminator {terminator!r}"
     if component.isalnum() or component == element:
-        raise X12Error(
-            f"ISA16 component separator {component!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        return f"ISA16 component separator {component!r} is not a delimiter"
     repetition = fields[11]
     if repetition.isalnum() or repetition in (element, component, terminator, b" "):
         # 4010 puts the standards id 'U' here: no repetition separator
@@ -236,69 +210,40 @@ class SegmentReader:
             buf = self._read()
 
     def __iter__(self) -> Iterator[Segment]:
-        source = self.source
-        buf = self._read()
-        while len(buf) < len(BOM) and not self._eof:
-            buf += self._read()
-        if buf.startswith(BOM):
-            buf = buf[len(BOM) :]
+        buf = self._start()
         ordinal = 0
         pending = b""  # blank bytes kept for the next segment's raw bytes (at most KEPT_BLANK)
         while True:
             # Between interchanges: whitespace, then an ISA or the end of the file.
             pending, buf = self._skip_blank(buf, pending)
             if not buf:
-                if ordinal == 0:
-                    raise X12Error("file is empty: no ISA interchange header", source=source)
-                self.trailing = pending
+                self._end(ordinal, pending)
                 return
-            while len(buf) < ISA_LENGTH and not self._eof:
-                buf += self._read()
             ordinal += 1
-            if not buf.startswith(b"ISA"):
-                what = "after IEA: " if ordinal > 1 else ""
-                raise X12Error(what + _describe_garbage(buf), source=source, ordinal=ordinal)
-            delimiters = parse_isa(buf[:ISA_LENGTH], source=source, ordinal=ordinal)
-            self.delimiters = delimiters
-            yield Segment(
-                pending + buf[:ISA_FIELDS_LENGTH],
-                buf[:ISA_FIELDS_LENGTH],
-                b"ISA",
-                ordinal,
-                delimiters,
-            )
-            pending = b""
-            buf = buf[ISA_LENGTH:]
+            buf, segment = self._read_isa(buf, pending, ordinal)
+            yield segment
+            delimiters = segment.delimiters
             terminator = delimiters.segment
             element = delimiters.element
             strip_both = terminator in WHITESPACE
+            pending = b""
             flood = False  # inside a run of blanks too long to keep: dropped as it goes
             after_iea = False  # the interchange is closed: an ISA (same terminator) may follow
             closed = False
             while not closed:
-                if buf.count(terminator) > len(buf) >> 3:
-                    # Mostly empty segments (a real segment is tens of bytes): collapse their
-                    # long runs in C before splitting (a megabyte of '~' is a million pieces),
-                    # into one blank piece too long to keep (so the run is dropped, see `flood`).
-                    buf = _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
-                pieces = buf.split(terminator)
+                pieces = _collapse_blank_runs(buf, terminator).split(terminator)
                 tail = pieces.pop()
                 for index, piece in enumerate(pieces):
                     text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
                     if not text:  # an empty segment
                         if not flood:
-                            pending += piece + terminator
-                            if len(pending) > KEPT_BLANK:
-                                pending, flood = b"", True
+                            pending = _keep(pending, piece + terminator)
+                            flood = not pending
                         continue
                     if len(piece) - len(text) > KEPT_BLANK:
                         piece = text  # a long whitespace run before the segment: not copied
                     if after_iea:
-                        if not (
-                            text.startswith(b"ISA")
-                            and len(text) == ISA_FIELDS_LENGTH
-                            and piece.endswith(text)
-                        ):
+                        if not _whole_isa(piece, text):
                             # Something else, or an ISA with another terminator: read afresh.
                             buf = terminator.join([piece, *pieces[index + 1 :], tail])
                             closed = True
@@ -306,12 +251,11 @@ class SegmentReader:
                         # The next interchange, split by the same terminator already: go on
                         # (re-joining the rest of the chunk for each would be quadratic).
                         ordinal += 1
-                        delimiters = parse_isa(text + terminator, source=source, ordinal=ordinal)
-                        self.delimiters = delimiters
+                        segment = self._isa_segment(pending + piece, text + terminator, ordinal)
+                        delimiters = segment.delimiters
                         element = delimiters.element
-                        after_iea = False
-                        yield Segment(pending + piece, text, b"ISA", ordinal, delimiters)
-                        pending, flood = b"", False
+                        yield segment
+                        pending, flood, after_iea = b"", False, False
                         continue
                     if pending or flood:
                         # after a long run, the segment's own leading blanks are part of it
@@ -330,32 +274,90 @@ class SegmentReader:
                     if after_iea:
                         buf = tail  # the end of the file, or something else after the IEA
                         break
-                    if tail.strip(WHITESPACE):
-                        # The last segment may lack its terminator (common with newline
-                        # terminators): treat the end of the file as one.
-                        buf = tail + terminator
-                        continue
-                    raise X12Error(
-                        "file ends before the interchange's IEA trailer",
-                        source=source,
-                        ordinal=ordinal + 1,
-                        segment_id="IEA",
-                        ta1_note="023",
-                    )
+                    buf = self._last_segment(tail, terminator, ordinal)
+                    continue
                 if flood or len(tail) - len(tail.lstrip(WHITESPACE)) > KEPT_BLANK:
                     # A run of blanks across chunks: dropped as it goes, never accumulated.
-                    tail = tail.lstrip(WHITESPACE)
-                    if not tail:
-                        chunk = chunk.lstrip(WHITESPACE)
+                    tail, chunk = _drop_blank(tail, chunk)
                     pending, flood = b"", True
-                if len(tail) > self.max_segment_bytes:
-                    raise X12Error(
-                        f"segment longer than {self.max_segment_bytes} bytes without a "
-                        f"terminator {terminator!r}",
-                        source=source,
-                        ordinal=ordinal + 1,
-                    )
-                buf = tail + chunk
+                buf = self._grow(tail, chunk, terminator, ordinal)
+
+    # Helpers of __iter__ for what happens once per file, interchange or chunk; the loop over
+    # segments stays in __iter__ (a call per segment would cost more than the segment's work).
+
+    def _start(self) -> bytes:
+        """The first chunk, without its UTF-8 byte-order mark."""
+        buf = self._read()
+        while len(buf) < len(BOM) and not self._eof:
+            buf += self._read()
+        return buf[len(BOM) :] if buf.startswith(BOM) else buf
+
+    def _end(self, ordinal: int, pending: bytes) -> None:
+        """The end of the file between interchanges: refused if there were none."""
+        if ordinal == 0:
+            raise X12Error("file is empty: no ISA interchange header", source=self.source)
+        self.trailing = pending
+
+    def _read_isa(self, buf: bytes, pending: bytes, ordinal: int) -> tuple[bytes, Segment]:
+        """The ISA that ``buf`` must start with, and what follows its terminator."""
+        while len(buf) < ISA_LENGTH and not self._eof:
+            buf += self._read()
+        if not buf.startswith(b"ISA"):
+            what = "after IEA: " if ordinal > 1 else ""
+            raise X12Error(what + _describe_garbage(buf), source=self.source, ordinal=ordinal)
+        raw = pending + buf[:ISA_FIELDS_LENGTH]
+        return buf[ISA_LENGTH:], self._isa_segment(raw, buf[:ISA_LENGTH], ordinal)
+
+    def _isa_segment(self, raw: bytes, header: bytes, ordinal: int) -> Segment:
+        """The ISA segment whose ``header`` (ISA_LENGTH bytes) declares the delimiters to come."""
+        delimiters = parse_isa(header, source=self.source, ordinal=ordinal)
+        self.delimiters = delimiters
+        return Segment(raw, header[:ISA_FIELDS_LENGTH], b"ISA", ordinal, delimiters)
+
+    def _last_segment(self, tail: bytes, terminator: bytes, ordinal: int) -> bytes:
+        """At the end of the file inside an interchange: its last segment may lack a terminator
+        (common with newline terminators), but there must be one."""
+        if tail.strip(WHITESPACE):
+            return tail + terminator
+        raise X12Error(
+            "file ends before the interchange's IEA trailer",
+            source=self.source,
+            ordinal=ordinal + 1,
+            segment_id="IEA",
+            ta1_note="023",
+        )
+
+    def _grow(self, tail: bytes, chunk: bytes, terminator: bytes, ordinal: int) -> bytes:
+        """An unfinished segment and the next chunk, while the segment is within its budget."""
+        if len(tail) > self.max_segment_bytes:
+            raise X12Error(
+                f"segment longer than {self.max_segment_bytes} bytes without a "
+                f"terminator {terminator!r}",
+                source=self.source,
+                ordinal=ordinal + 1,
+            )
+        return tail + chunk
+
+
+def _whole_isa(piece: bytes, text: bytes) -> bool:
+    """An ISA read whole by splitting on the current terminator: the next interchange declares
+    the same one (a different terminator would have left its ISA cut short or run on)."""
+    return text.startswith(b"ISA") and len(text) == ISA_FIELDS_LENGTH and piece.endswith(text)
+
+
+def _collapse_blank_runs(buf: bytes, terminator: bytes) -> bytes:
+    """A chunk of mostly empty segments (a real segment is tens of bytes) with its long runs
+    collapsed in C before splitting (a megabyte of '~' is a million pieces), each into one blank
+    piece too long to keep, so the run is dropped (see SegmentReader's ``flood``)."""
+    if buf.count(terminator) > len(buf) >> 3:
+        return _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
+    return buf
+
+
+def _drop_blank(tail: bytes, chunk: bytes) -> tuple[bytes, bytes]:
+    """The unfinished segment and the next chunk without a blank run they continue."""
+    tail = tail.lstrip(WHITESPACE)
+    return tail, chunk if tail else chunk.lstrip(WHITESPACE)
 
 
 _BLANK_RUNS: Final[dict[bytes, re.Pattern[bytes]]] = {}
