@@ -21,7 +21,7 @@ from .factory import NOW, claim, line, segments
 def _line_rejection() -> bytes:
     out = io.BytesIO()
     with Ack277Writer(out, control=ControlNumbers(), now=NOW) as writer:
-        lines = [line(1), line(2, "76942", (), "200", control="LINE0002-1")]
+        lines = [line(), line("76942", (), "200", control="LINE0002-1")]
         writer.add(
             claim("P1", lines), Decision(False, [Finding("R1", 2, "bad", "A7", "145", "82")])
         )
