@@ -234,7 +234,7 @@ class SegmentReader:
                 pieces = _collapse_blank_runs(buf, terminator).split(terminator)
                 tail = pieces.pop()
                 for index, piece in enumerate(pieces):
-                    text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
+                    text = _text(piece, strip_both)
                     if not text:  # an empty segment
                         if not flood:
                             pending = _keep(pending, piece + terminator)
@@ -261,8 +261,7 @@ class SegmentReader:
                         # after a long run, the segment's own leading blanks are part of it
                         piece = piece.lstrip(WHITESPACE) if flood else pending + piece
                         pending, flood = b"", False
-                    cut = text.find(element)
-                    tag = text if cut < 0 else text[:cut]
+                    tag = _tag(text, element)
                     ordinal += 1
                     yield Segment(piece, text, tag, ordinal, delimiters)
                     if tag == b"IEA":
@@ -282,8 +281,8 @@ class SegmentReader:
                     pending, flood = b"", True
                 buf = self._grow(tail, chunk, terminator, ordinal)
 
-    # Helpers of __iter__ for what happens once per file, interchange or chunk; the loop over
-    # segments stays in __iter__ (a call per segment would cost more than the segment's work).
+    # Helpers of __iter__ for what happens once per file, interchange or chunk; per segment it
+    # calls only _text and _tag (plain functions: direct C calls once compiled).
 
     def _start(self) -> bytes:
         """The first chunk, without its UTF-8 byte-order mark."""
@@ -339,6 +338,29 @@ class SegmentReader:
         return tail + chunk
 
 
+def _text(piece: bytes, strip_both: bool) -> bytes:
+    """A segment's text: without leading whitespace (nor trailing, if the terminator is one)."""
+    if strip_both:
+        return piece.strip(WHITESPACE)
+    if piece and piece[0] > 32:  # no leading blank, the usual case: what lstrip would return
+        return piece  # (compiled, indexing is C; a bytes method is a Python call per segment)
+    return piece.lstrip(WHITESPACE)
+
+
+def _tag(text: bytes, element: bytes) -> bytes:
+    """The segment id: ``text`` up to its first ``element`` separator, all of it if none. Ids of
+    2 and 3 characters are found by indexing (C once compiled: half the tokenizer's time went to
+    ``bytes.find``, a Python method call per segment); anything else by find."""
+    separator = element[0]
+    if len(text) > 3 and text[0] != separator and text[1] != separator:
+        if text[2] == separator:
+            return text[:2]
+        if text[3] == separator:
+            return text[:3]
+    cut = text.find(element)
+    return text if cut < 0 else text[:cut]
+
+
 def _whole_isa(piece: bytes, text: bytes) -> bool:
     """An ISA read whole by splitting on the current terminator: the next interchange declares
     the same one (a different terminator would have left its ISA cut short or run on)."""
@@ -346,9 +368,8 @@ def _whole_isa(piece: bytes, text: bytes) -> bool:
 
 
 def _collapse_blank_runs(buf: bytes, terminator: bytes) -> bytes:
-    """A chunk of mostly empty segments (a real segment is tens of bytes) with its long runs
-    collapsed in C before splitting (a megabyte of '~' is a million pieces), each into one blank
-    piece too long to keep, so the run is dropped (see SegmentReader's ``flood``)."""
+    """A chunk of mostly empty segments with its long runs collapsed (by re, in C) before it is
+    split (a MB of '~' is a million pieces), each into one blank piece too long to keep."""
     if buf.count(terminator) > len(buf) >> 3:
         return _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
     return buf

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 
 from edi_gate.pipeline.isa import interchange_complete
 from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
 from edi_gate.x12.errors import X12Error
-from edi_gate.x12.tokenizer import ISA_WIDTHS, SegmentReader
+from edi_gate.x12.tokenizer import ISA_WIDTHS, WHITESPACE, SegmentReader, _tag, _text
 from tests.helpers import CORPUS, FIXTURES
 
 
@@ -192,3 +193,15 @@ def test_one_isa_length_for_the_tokenizer_and_the_interchange_scan(tmp_path):
     assert interchange_complete(tmp_path / "shifted.837") == "not_x12"
     with pytest.raises(X12Error, match="ISA01 has 3 characters, expected 2"):
         segments(shifted)
+
+
+def test_segment_ids_and_texts_are_what_split_and_strip_give():
+    """The tokenizer's fast paths (ids of 2-3 characters by indexing, no strip call for a piece
+    that starts with a letter) agree with the plain definitions on every short piece, separators
+    and blanks anywhere."""
+    for size in range(6):
+        for letters in itertools.product(b"A3*:\n ", repeat=size):
+            piece = bytes(letters)
+            assert _tag(piece, b"*") == piece.split(b"*", 1)[0], piece
+            assert _text(piece, False) == piece.lstrip(WHITESPACE), piece
+            assert _text(piece, True) == piece.strip(WHITESPACE), piece
