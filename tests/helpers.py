@@ -8,6 +8,7 @@ that read them are marked ``interop`` (``tests/conftest.py`` skips or requires t
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edi_gate.pipeline.filter import FilterRun, Summary
+from edi_gate.rules.engine import Engine
 from edi_gate.rules.findings import Finding
-from fuzz.oracle import ack277_claims  # noqa: F401 - one reader of 277CA claim ids, shared
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -64,6 +65,12 @@ def pyx12_verdict(path: Path) -> tuple[bool, str]:
     )
     output = result.stdout + result.stderr
     return bool(re.search(r": OK\s*$", output.strip(), re.MULTILINE)), output
+
+
+@functools.cache
+def default_engine() -> Engine:
+    """The real rule engine with the packaged default rulesets, loaded once per test run."""
+    return Engine.load(None, None)
 
 
 class RejectClaims:
@@ -156,6 +163,21 @@ def claim_blocks(data: bytes) -> dict[str, list[bytes]]:
         if current is not None:
             current.append(raw)
     return blocks
+
+
+def ack277_claims(data: bytes) -> list[str]:
+    """CLM01s a 277CA written by edi-gate acknowledges, in order: the TRN02 that follows each
+    patient-level HL (HL03 'PT'), read by splitting alone (standard delimiters)."""
+    ids: list[str] = []
+    level = ""
+    for text in data.decode("ascii").split("~"):
+        elements = text.strip().split("*")
+        if elements[0] == "HL":
+            level = elements[3] if len(elements) > 3 else ""
+        elif elements[0] == "TRN" and level == "PT":
+            ids.append(elements[2] if len(elements) > 2 else "")
+            level = ""
+    return ids
 
 
 def _clm01s(data: bytes) -> list[str]:

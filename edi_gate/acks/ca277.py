@@ -56,7 +56,7 @@ _STC_GAP: Final = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a
 _LINE_STC_GAP: Final = ("",) * 6  # STC04..STC09 of a 2220D STC
 # 2220D STC02 (status effective date) is left empty: the X214 TR3 as payers implement it (NGS
 # Medicare sends `STC*A7:584**U`; stupidedi's X214 grammar marks it Not Used) against pyx12's map,
-# which requires it. The named exception edi_gate.acks.validate.TR3_EXCEPTIONS tolerates exactly
+# which requires it. The named exception tests.pyx12_oracle.TR3_EXCEPTIONS tolerates exactly
 # that pyx12 error; README "Acknowledgments" cites the evidence.
 LINE_STC02: Final = ""
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from itertools import accumulate
 
-ISA_LENGTH = 106  # fixed-length header: the segment terminator is its last byte
+from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
+from edi_gate.x12.tokenizer import ISA_WIDTHS
+
 _WHITESPACE = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
 WINDOW = 1 << 20  # bytes of a file held at a time while scanning it
@@ -44,7 +47,7 @@ def interchange_offsets(data: bytes) -> list[int]:
     if first is None:
         return []
     offsets = [first]
-    terminator = data[first + ISA_LENGTH - 1 : first + ISA_LENGTH]
+    terminator = data[first + ISA_FIELDS_LENGTH : first + ISA_LENGTH]
     separator = data[first + 3 : first + 4]
     position = first + ISA_LENGTH
     while True:
@@ -53,7 +56,7 @@ def interchange_offsets(data: bytes) -> list[int]:
             return offsets
         if _is_boundary(data, found, first, terminator, separator):
             offsets.append(found)
-            terminator = data[found + ISA_LENGTH - 1 : found + ISA_LENGTH] or terminator
+            terminator = data[found + ISA_FIELDS_LENGTH : found + ISA_LENGTH] or terminator
             separator = data[found + 3 : found + 4]
             position = found + ISA_LENGTH
         else:
@@ -156,11 +159,12 @@ def byte_ranges(
     return ranges
 
 
-_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+# Where a fixed-width ISA has its element separators (3, 6, ..., 103): after each field but ISA16.
+_ISA_SEPARATORS = frozenset(end - 1 for end in accumulate(width + 1 for width in ISA_WIDTHS[:-1]))
 
 
 def _could_be_isa(head: bytes) -> bool:
-    """Whether ``head`` (up to 106 bytes) can still become a fixed-width ISA: "ISA", then the
+    """Whether ``head`` (up to ISA_LENGTH bytes) can still become a fixed-width ISA: "ISA", then the
     element separator at each of its fixed positions and nowhere else. A file that fails this
     will never be readable, so there is no point waiting for more of it."""
     if not b"ISA".startswith(head[:3]):
@@ -203,7 +207,7 @@ def interchange_complete(path: str | os.PathLike[str]) -> str:
         if not offsets:
             return "not_x12"
         header = os.pread(fd, ISA_LENGTH, offsets[-1])
-        separator, terminator = header[3:4], header[ISA_LENGTH - 1 : ISA_LENGTH]
+        separator, terminator = header[3:4], header[ISA_FIELDS_LENGTH:ISA_LENGTH]
         fields = header.split(separator)
         if len(fields) < 17:
             return "incomplete"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
 from edi_gate.x12.errors import X12Error, shown_id, shown_name
 
 BOM: Final = b"\xef\xbb\xbf"
@@ -24,9 +25,9 @@ DEFAULT_MAX_SEGMENT_BYTES: Final = 1 << 20
 # byte; a longer run is dropped as it is read (see SegmentReader).
 KEPT_BLANK: Final = 256
 FLOOD: Final = b" " * (KEPT_BLANK + 1)
-# "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header.
+# "ISA" then ISA01..ISA16: the fixed widths X12 gives the interchange header; with the 16 element
+# separators they make its ISA_FIELDS_LENGTH characters before the terminator.
 ISA_WIDTHS: Final = (3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
-ISA_LENGTH: Final = sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1  # 105 characters before the terminator
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,6 @@ class Delimiters:
     component: bytes
     segment: bytes
     repetition: bytes | None = None
-
-    def describe(self) -> str:
-        return (
-            f"element={self.element!r} component={self.component!r} "
-            f"repetition={self.repetition!r} segment={self.segment!r}"
-        )
 
 
 class Segment:
@@ -79,10 +74,6 @@ class Segment:
         value = self.elements[position] if position < len(self.elements) else b""
         return value.decode("latin-1").split(self.delimiters.component.decode("latin-1"))
 
-    @property
-    def tag_text(self) -> str:
-        return self.tag.decode("latin-1")
-
     def rewrite(self, elements: list[bytes]) -> bytes:
         """Raw bytes of this segment with new elements, keeping its surrounding whitespace."""
         start = self.raw.find(self.text)
@@ -94,72 +85,46 @@ class Segment:
 
 
 def parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
-    """Delimiters from the 106 bytes of an ISA plus its terminator, or an error naming the field."""
-    try:
-        return _parse_isa(header, source=source, ordinal=ordinal)
-    except X12Error as error:
-        error.isa = header[:ISA_LENGTH]  # what a TA1 can still echo (ISA13, ISA09, ISA10)
-        raise
+    """Delimiters from an ISA and its terminator (ISA_LENGTH bytes), or an error naming a field."""
+    parsed = _isa_delimiters(header)
+    if isinstance(parsed, Delimiters):
+        return parsed
+    # the header goes with the error: what a TA1 can still echo (ISA13, ISA09, ISA10)
+    isa = header[:ISA_FIELDS_LENGTH]
+    raise X12Error(parsed, source=source, ordinal=ordinal, segment_id="ISA", isa=isa)
 
 
-def _parse_isa(header: bytes, *, source: str, ordinal: int) -> Delimiters:
-    if len(header) < ISA_LENGTH + 1:
-        raise X12Error(
-            "file ends inside the ISA header", source=source, ordinal=ordinal, segment_id="ISA"
-        )
+def _isa_delimiters(header: bytes) -> Delimiters | str:
+    """The delimiters a fixed-width ISA declares, or what is wrong with it (naming the field)."""
+    if len(header) < ISA_LENGTH:
+        return "file ends inside the ISA header"
     element = header[3:4]
     if element.isalnum() or element in WHITESPACE:
-        raise X12Error(
-            f"ISA element separator {element!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
-    fields = header[:ISA_LENGTH].split(element)
+        return f"ISA element separator {element!r} is not a delimiter"
+    fields = header[:ISA_FIELDS_LENGTH].split(element)
     if len(fields) != len(ISA_WIDTHS):
-        raise X12Error(
-            f"ISA has {len(fields) - 1} elements within its 106 characters, expected 16 "
-            "(fields are fixed-width and must be padded)",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
+        return (
+            f"ISA has {len(fields) - 1} elements within its {ISA_LENGTH} characters, expected 16 "
+            "(fields are fixed-width and must be padded)"
         )
     for index, (field, width) in enumerate(zip(fields, ISA_WIDTHS, strict=True)):
         if len(field) != width:
-            raise X12Error(
+            return (
                 f"ISA{index:02d} has {len(field)} characters, expected {width} "
-                "(ISA fields are fixed-width)",
-                source=source,
-                ordinal=ordinal,
-                segment_id="ISA",
+                "(ISA fields are fixed-width)"
             )
     component = fields[16]
-    terminator = header[ISA_LENGTH : ISA_LENGTH + 1]
+    terminator = header[ISA_FIELDS_LENGTH:ISA_LENGTH]
     if terminator.isalnum() or terminator in (element, component, b" "):
-        raise X12Error(
-            f"ISA segment terminator {terminator!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
-    inside = header.find(terminator, 0, ISA_LENGTH)
+        return f"ISA segment terminator {terminator!r} is not a delimiter"
+    inside = header.find(terminator, 0, ISA_FIELDS_LENGTH)
     if inside >= 0:
         # A field holding the terminator (ISA13 '~00000101') reads here, where the ISA is
         # fixed-width, but not wherever it is echoed: the IEA02 of the filtered output, a TA1.
-        field_index = header.count(element, 0, inside)
-        raise X12Error(
-            f"ISA{field_index:02d} contains the segment terminator {terminator!r}",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        position = header.count(element, 0, inside)
+        return f"ISA{position:02d} contains the segment terminator {terminator!r}"
     if component.isalnum() or component == element:
-        raise X12Error(
-            f"ISA16 component separator {component!r} is not a delimiter",
-            source=source,
-            ordinal=ordinal,
-            segment_id="ISA",
-        )
+        return f"ISA16 component separator {component!r} is not a delimiter"
     repetition = fields[11]
     if repetition.isalnum() or repetition in (element, component, terminator, b" "):
         # 4010 puts the standards id 'U' here: no repetition separator
@@ -245,63 +210,40 @@ class SegmentReader:
             buf = self._read()
 
     def __iter__(self) -> Iterator[Segment]:
-        source = self.source
-        buf = self._read()
-        while len(buf) < len(BOM) and not self._eof:
-            buf += self._read()
-        if buf.startswith(BOM):
-            buf = buf[len(BOM) :]
+        buf = self._start()
         ordinal = 0
         pending = b""  # blank bytes kept for the next segment's raw bytes (at most KEPT_BLANK)
         while True:
             # Between interchanges: whitespace, then an ISA or the end of the file.
             pending, buf = self._skip_blank(buf, pending)
             if not buf:
-                if ordinal == 0:
-                    raise X12Error("file is empty: no ISA interchange header", source=source)
-                self.trailing = pending
+                self._end(ordinal, pending)
                 return
-            while len(buf) < ISA_LENGTH + 1 and not self._eof:
-                buf += self._read()
             ordinal += 1
-            if not buf.startswith(b"ISA"):
-                what = "after IEA: " if ordinal > 1 else ""
-                raise X12Error(what + _describe_garbage(buf), source=source, ordinal=ordinal)
-            delimiters = parse_isa(buf[: ISA_LENGTH + 1], source=source, ordinal=ordinal)
-            self.delimiters = delimiters
-            yield Segment(pending + buf[:ISA_LENGTH], buf[:ISA_LENGTH], b"ISA", ordinal, delimiters)
-            pending = b""
-            buf = buf[ISA_LENGTH + 1 :]
+            buf, segment = self._read_isa(buf, pending, ordinal)
+            yield segment
+            delimiters = segment.delimiters
             terminator = delimiters.segment
             element = delimiters.element
             strip_both = terminator in WHITESPACE
+            pending = b""
             flood = False  # inside a run of blanks too long to keep: dropped as it goes
             after_iea = False  # the interchange is closed: an ISA (same terminator) may follow
             closed = False
             while not closed:
-                if buf.count(terminator) > len(buf) >> 3:
-                    # Mostly empty segments (a real segment is tens of bytes): collapse their
-                    # long runs in C before splitting (a megabyte of '~' is a million pieces),
-                    # into one blank piece too long to keep (so the run is dropped, see `flood`).
-                    buf = _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
-                pieces = buf.split(terminator)
+                pieces = _collapse_blank_runs(buf, terminator).split(terminator)
                 tail = pieces.pop()
                 for index, piece in enumerate(pieces):
-                    text = piece.strip(WHITESPACE) if strip_both else piece.lstrip(WHITESPACE)
+                    text = _text(piece, strip_both)
                     if not text:  # an empty segment
                         if not flood:
-                            pending += piece + terminator
-                            if len(pending) > KEPT_BLANK:
-                                pending, flood = b"", True
+                            pending = _keep(pending, piece + terminator)
+                            flood = not pending
                         continue
                     if len(piece) - len(text) > KEPT_BLANK:
                         piece = text  # a long whitespace run before the segment: not copied
                     if after_iea:
-                        if not (
-                            text.startswith(b"ISA")
-                            and len(text) == ISA_LENGTH
-                            and piece.endswith(text)
-                        ):
+                        if not _whole_isa(piece, text):
                             # Something else, or an ISA with another terminator: read afresh.
                             buf = terminator.join([piece, *pieces[index + 1 :], tail])
                             closed = True
@@ -309,19 +251,17 @@ class SegmentReader:
                         # The next interchange, split by the same terminator already: go on
                         # (re-joining the rest of the chunk for each would be quadratic).
                         ordinal += 1
-                        delimiters = parse_isa(text + terminator, source=source, ordinal=ordinal)
-                        self.delimiters = delimiters
+                        segment = self._isa_segment(pending + piece, text + terminator, ordinal)
+                        delimiters = segment.delimiters
                         element = delimiters.element
-                        after_iea = False
-                        yield Segment(pending + piece, text, b"ISA", ordinal, delimiters)
-                        pending, flood = b"", False
+                        yield segment
+                        pending, flood, after_iea = b"", False, False
                         continue
                     if pending or flood:
                         # after a long run, the segment's own leading blanks are part of it
                         piece = piece.lstrip(WHITESPACE) if flood else pending + piece
                         pending, flood = b"", False
-                    cut = text.find(element)
-                    tag = text if cut < 0 else text[:cut]
+                    tag = _tag(text, element)
                     ordinal += 1
                     yield Segment(piece, text, tag, ordinal, delimiters)
                     if tag == b"IEA":
@@ -333,32 +273,112 @@ class SegmentReader:
                     if after_iea:
                         buf = tail  # the end of the file, or something else after the IEA
                         break
-                    if tail.strip(WHITESPACE):
-                        # The last segment may lack its terminator (common with newline
-                        # terminators): treat the end of the file as one.
-                        buf = tail + terminator
-                        continue
-                    raise X12Error(
-                        "file ends before the interchange's IEA trailer",
-                        source=source,
-                        ordinal=ordinal + 1,
-                        segment_id="IEA",
-                        ta1_note="023",
-                    )
+                    buf = self._last_segment(tail, terminator, ordinal)
+                    continue
                 if flood or len(tail) - len(tail.lstrip(WHITESPACE)) > KEPT_BLANK:
                     # A run of blanks across chunks: dropped as it goes, never accumulated.
-                    tail = tail.lstrip(WHITESPACE)
-                    if not tail:
-                        chunk = chunk.lstrip(WHITESPACE)
+                    tail, chunk = _drop_blank(tail, chunk)
                     pending, flood = b"", True
-                if len(tail) > self.max_segment_bytes:
-                    raise X12Error(
-                        f"segment longer than {self.max_segment_bytes} bytes without a "
-                        f"terminator {terminator!r}",
-                        source=source,
-                        ordinal=ordinal + 1,
-                    )
-                buf = tail + chunk
+                buf = self._grow(tail, chunk, terminator, ordinal)
+
+    # Helpers of __iter__ for what happens once per file, interchange or chunk; per segment it
+    # calls only _text and _tag (plain functions: direct C calls once compiled).
+
+    def _start(self) -> bytes:
+        """The first chunk, without its UTF-8 byte-order mark."""
+        buf = self._read()
+        while len(buf) < len(BOM) and not self._eof:
+            buf += self._read()
+        return buf[len(BOM) :] if buf.startswith(BOM) else buf
+
+    def _end(self, ordinal: int, pending: bytes) -> None:
+        """The end of the file between interchanges: refused if there were none."""
+        if ordinal == 0:
+            raise X12Error("file is empty: no ISA interchange header", source=self.source)
+        self.trailing = pending
+
+    def _read_isa(self, buf: bytes, pending: bytes, ordinal: int) -> tuple[bytes, Segment]:
+        """The ISA that ``buf`` must start with, and what follows its terminator."""
+        while len(buf) < ISA_LENGTH and not self._eof:
+            buf += self._read()
+        if not buf.startswith(b"ISA"):
+            what = "after IEA: " if ordinal > 1 else ""
+            raise X12Error(what + _describe_garbage(buf), source=self.source, ordinal=ordinal)
+        raw = pending + buf[:ISA_FIELDS_LENGTH]
+        return buf[ISA_LENGTH:], self._isa_segment(raw, buf[:ISA_LENGTH], ordinal)
+
+    def _isa_segment(self, raw: bytes, header: bytes, ordinal: int) -> Segment:
+        """The ISA segment whose ``header`` (ISA_LENGTH bytes) declares the delimiters to come."""
+        delimiters = parse_isa(header, source=self.source, ordinal=ordinal)
+        self.delimiters = delimiters
+        return Segment(raw, header[:ISA_FIELDS_LENGTH], b"ISA", ordinal, delimiters)
+
+    def _last_segment(self, tail: bytes, terminator: bytes, ordinal: int) -> bytes:
+        """At the end of the file inside an interchange: its last segment may lack a terminator
+        (common with newline terminators), but there must be one."""
+        if tail.strip(WHITESPACE):
+            return tail + terminator
+        raise X12Error(
+            "file ends before the interchange's IEA trailer",
+            source=self.source,
+            ordinal=ordinal + 1,
+            segment_id="IEA",
+            ta1_note="023",
+        )
+
+    def _grow(self, tail: bytes, chunk: bytes, terminator: bytes, ordinal: int) -> bytes:
+        """An unfinished segment and the next chunk, while the segment is within its budget."""
+        if len(tail) > self.max_segment_bytes:
+            raise X12Error(
+                f"segment longer than {self.max_segment_bytes} bytes without a "
+                f"terminator {terminator!r}",
+                source=self.source,
+                ordinal=ordinal + 1,
+            )
+        return tail + chunk
+
+
+def _text(piece: bytes, strip_both: bool) -> bytes:
+    """A segment's text: without leading whitespace (nor trailing, if the terminator is one)."""
+    if strip_both:
+        return piece.strip(WHITESPACE)
+    if piece and piece[0] > 32:  # no leading blank, the usual case: what lstrip would return
+        return piece  # (compiled, indexing is C; a bytes method is a Python call per segment)
+    return piece.lstrip(WHITESPACE)
+
+
+def _tag(text: bytes, element: bytes) -> bytes:
+    """The segment id: ``text`` up to its first ``element`` separator, all of it if none. Ids of
+    2 and 3 characters are found by indexing (C once compiled: half the tokenizer's time went to
+    ``bytes.find``, a Python method call per segment); anything else by find."""
+    separator = element[0]
+    if len(text) > 3 and text[0] != separator and text[1] != separator:
+        if text[2] == separator:
+            return text[:2]
+        if text[3] == separator:
+            return text[:3]
+    cut = text.find(element)
+    return text if cut < 0 else text[:cut]
+
+
+def _whole_isa(piece: bytes, text: bytes) -> bool:
+    """An ISA read whole by splitting on the current terminator: the next interchange declares
+    the same one (a different terminator would have left its ISA cut short or run on)."""
+    return text.startswith(b"ISA") and len(text) == ISA_FIELDS_LENGTH and piece.endswith(text)
+
+
+def _collapse_blank_runs(buf: bytes, terminator: bytes) -> bytes:
+    """A chunk of mostly empty segments with its long runs collapsed (by re, in C) before it is
+    split (a MB of '~' is a million pieces), each into one blank piece too long to keep."""
+    if buf.count(terminator) > len(buf) >> 3:
+        return _blank_runs(terminator).sub(terminator + FLOOD + terminator, buf)
+    return buf
+
+
+def _drop_blank(tail: bytes, chunk: bytes) -> tuple[bytes, bytes]:
+    """The unfinished segment and the next chunk without a blank run they continue."""
+    tail = tail.lstrip(WHITESPACE)
+    return tail, chunk if tail else chunk.lstrip(WHITESPACE)
 
 
 _BLANK_RUNS: Final[dict[bytes, re.Pattern[bytes]]] = {}

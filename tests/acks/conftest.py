@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edi_gate.acks.validate import pyx12_errors
+from tests.pyx12_oracle import pyx12_errors
 
 
 @pytest.fixture

@@ -1,78 +1,18 @@
-"""Claims built directly from the model dataclasses, for acknowledgment tests."""
+"""The acknowledgment tests' presets of the one claim builder (``tests/claims.py``): the billing
+group, rendering provider and service day their 277CA and 999 expectations name; and readers of
+edi-gate's output segments."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
-from edi_gate.x12.tokenizer import Delimiters
+from tests import claims
+from tests.claims import envelope  # noqa: F401 - the ack tests' envelopes, from the builder
 
 NOW = datetime(2026, 11, 24, 9, 30)
-DELIMITERS = Delimiters(b"*", b":", b"~", b"^")
-
-
-def envelope(
-    *,
-    isa13: str = "000000101",
-    gs06: str = "101",
-    st02: str = "0001",
-    sender: str = "SUBMITTERID",
-    receiver: str = "PAYERID",
-    bht03: str = "837BATCH0001",
-    source: str = "in.837",
-) -> Envelope:
-    return Envelope(
-        source=source,
-        delimiters=DELIMITERS,
-        interchange_control=isa13,
-        sender_qualifier="ZZ",
-        sender_id=sender.ljust(15),
-        receiver_qualifier="ZZ",
-        receiver_id=receiver.ljust(15),
-        usage="T",
-        group_control=gs06,
-        application_sender=sender,
-        application_receiver=receiver,
-        version="005010X222A1",
-        transaction_control=st02,
-        bht_reference=bht03,
-        bht_date="20261120",
-        submitter=Party("41", "EXAMPLE BILLING SERVICE", "", "46", sender),
-        receiver=Party("40", "EXAMPLE HEALTH PLAN", "", "46", receiver),
-    )
-
-
-def line(
-    number: int,
-    procedure: str = "73721",
-    modifiers: tuple[str, ...] = ("26",),
-    charge: str = "150",
-    *,
-    control: str = "",
-    day: date = date(2026, 11, 10),
-    end: date | None = None,
-) -> ServiceLine:
-    return ServiceLine(
-        number=number,
-        qualifier="HC",
-        procedure=procedure,
-        modifiers=modifiers,
-        charge=Decimal(charge),
-        unit_basis="UN",
-        units=Decimal("1"),
-        place_of_service="11",
-        diagnosis_pointers=("1",),
-        service_date=day,
-        service_date_end=end or day,
-        prior_authorization="",
-        line_control=control,
-        rendering=Provider("2310B", "1497758544", "2085R0202X"),
-        first_segment=0,
-        end_segment=0,
-    )
-
-
+SERVICE_DAY = date(2026, 11, 10)
+RENDERING = Provider("2310B", "1497758544", "2085R0202X")
 BILLING = Provider(
     "2000A",
     "1234567893",
@@ -82,6 +22,21 @@ BILLING = Provider(
 OTHER_BILLING = Provider(
     "2000A", "1999999984", "207Q00000X", Party("85", "SMITH", "JOHN", "XX", "1999999984")
 )
+
+
+def line(
+    procedure: str = "73721",
+    modifiers: tuple[str, ...] = ("26",),
+    charge: str = "150",
+    *,
+    control: str = "",
+    day: date = SERVICE_DAY,
+    end: date | None = None,
+) -> ServiceLine:
+    """An MRI line (73721-26, 150) rendered by RENDERING, unless told otherwise."""
+    return claims.line(
+        procedure, *modifiers, charge=charge, dos=day, end=end, control=control, rendering=RENDERING
+    )
 
 
 def claim(
@@ -95,27 +50,16 @@ def claim(
     d9: str = "",
     patient: Party | None = None,
 ) -> Claim:
-    lines = lines if lines is not None else [line(1)]
-    subscriber = Party("IL", "DOE", "JANE", "MI", "MEMBER001")
-    return Claim(
-        envelope=env or envelope(),
-        ordinal=ordinal,
+    """A claim billed by the EXAMPLE IMAGING GROUP, with one MRI line unless ``lines`` says."""
+    return claims.claim(
+        *(lines if lines is not None else [line()]),
         claim_id=claim_id,
-        charge=sum((ln.charge for ln in lines), Decimal(0)),
-        place_of_service="11",
-        frequency="1",
-        prior_authorization="",
-        clearinghouse_trace=d9,
         billing=billing,
-        rendering=None,
-        subscriber=subscriber,
-        patient=patient or subscriber,
-        payer=Party("PR", "EXAMPLE HEALTH PLAN", "", "PI", "12345"),
+        env=env,
+        ordinal=ordinal,
         hl_billing=hl_billing,
-        hl_subscriber="2",
-        hl_patient="",
-        segments=[],
-        lines=lines,
+        d9=d9,
+        patient=patient,
     )
 
 

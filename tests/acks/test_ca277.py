@@ -73,13 +73,13 @@ MIXED_FINDINGS = [
 def mixed() -> list[tuple[Claim, Decision]]:
     env = envelope()
     rejected_lines = [
-        line(1, "76942", (), "200", control="LINE0002-1"),
-        line(2, "77002", (), "90", day=date(2026, 11, 11)),
+        line("76942", (), "200", control="LINE0002-1"),
+        line("77002", (), "90", day=date(2026, 11, 11)),
     ]
     return [
         (claim("PCN0001", env=env), Decision(True)),
         (claim("PCN0002", rejected_lines, env=env, d9="CH0002"), Decision(False, MIXED_FINDINGS)),
-        (claim("PCN0003", [line(1, charge="75.50")], env=env), Decision(True)),
+        (claim("PCN0003", [line(charge="75.50")], env=env), Decision(True)),
     ]
 
 
@@ -214,7 +214,7 @@ def test_every_rule_family_is_valid(
     finding = Finding(
         rule, 1 if on_line else None, "bad value *:^~ in\nfield", category, status, entity
     )
-    data = write([(claim(lines=[line(1, control="LC1")]), Decision(False, [finding]))])
+    data = write([(claim(lines=[line(control="LC1")]), Decision(False, [finding]))])
     assert oracle(data) == []
     stc = [s for s in segments(data) if s[0] == "STC"][2]
     composite = stc[1].split(":")
@@ -283,7 +283,7 @@ def test_two_billing_providers_get_their_own_2000c(oracle: Oracle) -> None:
 
 
 def test_line_scope_acceptance_balances(oracle: Oracle) -> None:
-    lines = [line(1, charge="100"), line(2, "76000", (), "40"), line(3, "76001", (), "10")]
+    lines = [line(charge="100"), line("76000", (), "40"), line("76001", (), "10")]
     decision = Decision(True, [Finding("ADDON", 2, "removed", "A8", "736")], frozenset({2, 3}))
     data = write([(claim("P1", lines), decision)])
     assert oracle(data) == []
@@ -309,12 +309,12 @@ def test_line_scope_acceptance_balances(oracle: Oracle) -> None:
 
 def test_odd_claims_still_valid(oracle: Oracle) -> None:
     patient = Party("QC", "ROE", "RICHARD", "", "")
-    no_dates = [line(1)]
+    no_dates = [line()]
     no_dates[0].service_date = no_dates[0].service_date_end = None
     items = [
         (claim("P1", patient=patient), Decision(False)),  # rejected without findings
         (claim("P2", no_dates), Decision(True)),  # no service date anywhere: BHT04 date
-        (claim("P3", [line(1, modifiers=("TC", "59", "XU", "RT", "LT"))]), Decision(True)),
+        (claim("P3", [line(modifiers=("TC", "59", "XU", "RT", "LT"))]), Decision(True)),
     ]
     data = write(items, payer=Party("PR", "REAL PAYER", "", "PI", "99999"))
     assert oracle(data) == []
@@ -343,7 +343,7 @@ def test_big_file(oracle: Oracle) -> None:
     def items():
         for n in range(2300):
             env = env1 if n < 2000 else env2
-            lines = [line(1, control=f"L{n}-1"), line(2, "76942", (), "80", control=f"L{n}-2")]
+            lines = [line(control=f"L{n}-1"), line("76942", (), "80", control=f"L{n}-2")]
             item = claim(f"PCN{n:05d}", lines, env=env, hl_billing=str(1 + n // 700))
             yield item, Decision(True) if n % 4 else Decision(False, findings)
 
@@ -372,7 +372,7 @@ def test_override_rejects_the_whole_transaction(oracle: Oracle) -> None:
     writer = Ack277Writer(out, control=ControlNumbers(), now=NOW)
     writer.begin_transaction(env)
     writer.add(claim("P1", env=env), Decision(True))
-    writer.add(claim("P2", [line(1, control="X")], env=env), Decision(False, MIXED_FINDINGS))
+    writer.add(claim("P2", [line(control="X")], env=env), Decision(False, MIXED_FINDINGS))
     syntax = [Finding(SYNTAX_RULE, None, "transaction set rejected: SE01 wrong", "A3", "481")]
     writer.end_transaction(syntax)
     writer.close()

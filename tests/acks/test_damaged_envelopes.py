@@ -11,7 +11,7 @@ every case one decision per group and interchange must drive every output (issue
   in the filtered 837 exactly when accepted; a claim forwarded sits in a set the 999 accepted and a
   group it did not reject; a set or group the 999 rejects forwards nothing; trailers written carry
   the header's control numbers; and pyx12 accepts every output (apart from the named TR3
-  exceptions, acks.validate.TR3_EXCEPTIONS).
+  exceptions, tests.pyx12_oracle.TR3_EXCEPTIONS).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import pytest
 
 from edi_gate.acks.ack999 import _digits, _set_control
 from edi_gate.acks.ca277 import reference
-from edi_gate.acks.validate import TA1_ONLY_ERRORS, pyx12_errors
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
 from tests.helpers import RejectClaims, count_clm
 from tests.helpers import _clm01s as clm01s
+from tests.pyx12_oracle import TA1_ONLY_ERRORS, pyx12_errors
 
 from .builder import Claim, Group, Interchange, Line, Transaction, build, redelimit
 from .factory import NOW

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from edi_gate.acks.validate import pyx12_errors
 from tests.helpers import FIXTURES
+from tests.pyx12_oracle import pyx12_errors
 
 EDI_GATE = str(Path(sys.executable).with_name("edi-gate"))
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.ta1 import write_ta1
-from edi_gate.acks.validate import TA1_ONLY_ERRORS
 from edi_gate.x12.errors import X12Error
 from edi_gate.x12.tokenizer import Delimiters, Segment
+from tests.pyx12_oracle import TA1_ONLY_ERRORS
 
 from .factory import NOW, segments
 

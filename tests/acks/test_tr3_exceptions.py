@@ -1,4 +1,4 @@
-"""The named pyx12-vs-TR3 exceptions (edi_gate.acks.validate.TR3_EXCEPTIONS) are live and narrow.
+"""The named pyx12-vs-TR3 exceptions (tests.pyx12_oracle.TR3_EXCEPTIONS) are live and narrow.
 
 Every 277CA test validates with pyx12 tolerating only these; here each exception must (1) really
 be raised by pyx12 on what edi-gate writes (else it is dead and must go), and (2) be tolerated only
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.acks.state import ControlNumbers
-from edi_gate.acks.validate import TR3_EXCEPTIONS, pyx12_errors
 from edi_gate.rules.findings import Decision, Finding
+from tests.pyx12_oracle import TR3_EXCEPTIONS, pyx12_errors
 
 from .factory import NOW, claim, line, segments
 
@@ -21,7 +21,7 @@ from .factory import NOW, claim, line, segments
 def _line_rejection() -> bytes:
     out = io.BytesIO()
     with Ack277Writer(out, control=ControlNumbers(), now=NOW) as writer:
-        lines = [line(1), line(2, "76942", (), "200", control="LINE0002-1")]
+        lines = [line(), line("76942", (), "200", control="LINE0002-1")]
         writer.add(
             claim("P1", lines), Decision(False, [Finding("R1", 2, "bad", "A7", "145", "82")])
         )

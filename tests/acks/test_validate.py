@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edi_gate.acks.validate import pyx12_errors
 from tests.helpers import REFERENCE
+from tests.pyx12_oracle import pyx12_errors
 
 
 @pytest.mark.interop

@@ -217,8 +217,8 @@ def _two_interchanges_one_damaged(tmp_path: Path) -> Path:
 
 
 def test_reject_set_or_whole_interchange(tmp_path: Path):
-    from edi_gate.acks.validate import pyx12_errors
     from tests.helpers import ack277_claims
+    from tests.pyx12_oracle import pyx12_errors
 
     path = _two_interchanges_one_damaged(tmp_path)
     decided = {}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 
+from edi_gate.pipeline.isa import interchange_complete
+from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
 from edi_gate.x12.errors import X12Error
-from edi_gate.x12.tokenizer import SegmentReader
+from edi_gate.x12.tokenizer import ISA_WIDTHS, WHITESPACE, SegmentReader, _tag, _text
 from tests.helpers import CORPUS, FIXTURES
 
 
@@ -172,3 +175,33 @@ def test_a_segment_terminator_inside_the_isa_is_refused_whatever_the_chunk_size(
     assert verdict == f"X12Error: {expected}"
     for chunk_size in range(1, len(data) + 2):
         assert _verdict(data, chunk_size) == verdict, chunk_size
+
+
+def test_one_isa_length_for_the_tokenizer_and_the_interchange_scan(tmp_path):
+    """The widths the tokenizer checks, the length vocabulary names and the scan's separator
+    positions describe one fixed-width header: a demo ISA is read by both, and a separator moved
+    one field over is refused by both."""
+    assert sum(ISA_WIDTHS) + len(ISA_WIDTHS) - 1 == ISA_FIELDS_LENGTH == ISA_LENGTH - 1
+    demo = (FIXTURES / "demo.837").read_bytes()
+    assert demo[ISA_FIELDS_LENGTH:ISA_LENGTH] == b"~" and demo[:ISA_LENGTH].count(b"*") == 16
+    assert segments(demo)[0].text == demo[:ISA_FIELDS_LENGTH]
+    (tmp_path / "demo.837").write_bytes(demo)
+    assert interchange_complete(tmp_path / "demo.837") == "complete"
+    shifted = demo[:4] + b"000*" + demo[8:]  # the ISA01/ISA02 separator one byte late
+    assert len(shifted) == len(demo) and shifted[ISA_FIELDS_LENGTH:ISA_LENGTH] == b"~"
+    (tmp_path / "shifted.837").write_bytes(shifted)
+    assert interchange_complete(tmp_path / "shifted.837") == "not_x12"
+    with pytest.raises(X12Error, match="ISA01 has 3 characters, expected 2"):
+        segments(shifted)
+
+
+def test_segment_ids_and_texts_are_what_split_and_strip_give():
+    """The tokenizer's fast paths (ids of 2-3 characters by indexing, no strip call for a piece
+    that starts with a letter) agree with the plain definitions on every short piece, separators
+    and blanks anywhere."""
+    for size in range(6):
+        for letters in itertools.product(b"A3*:\n ", repeat=size):
+            piece = bytes(letters)
+            assert _tag(piece, b"*") == piece.split(b"*", 1)[0], piece
+            assert _text(piece, False) == piece.lstrip(WHITESPACE), piece
+            assert _text(piece, True) == piece.strip(WHITESPACE), piece

@@ -12,6 +12,7 @@ terminator ``~``) and rendered with any delimiters by ``render``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,12 +167,25 @@ def many_interchanges(count: int = 40) -> bytes:
 
 def many_claims(claims: int = 820) -> bytes:
     """One transaction set holding ``claims`` claims (the bench generator, fixed seed)."""
-    import io
+    return _generator_file(7, claims, max_claims_per_st=claims, groups=20)
 
+
+def generated(seed: int, claims: int = 12, *, newlines: bool = False) -> bytes:
+    """A small synthetic 837P from the bench generator (several ST sets, lines, NM1*82 ...)."""
+    return _generator_file(seed, claims, max_claims_per_st=5, groups=4, newlines=newlines)
+
+
+def _generator_file(
+    seed: int, claims: int, *, max_claims_per_st: int, groups: int, newlines: bool = False
+) -> bytes:
+    """One interchange from ``bench.generate.Generator``, the public synthetic 837P generator."""
     from bench.generate import Generator
 
     out = io.BytesIO()
-    Generator(7, max_claims_per_st=claims, groups=20).write(out, claims, 1)
+    generator = Generator(
+        seed, max_claims_per_st=max_claims_per_st, groups=groups, newlines=newlines
+    )
+    generator.write(out, claims, 1)
     return out.getvalue()
 
 

@@ -16,8 +16,8 @@ from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.loader import load_ruleset
 from edi_gate.rules.roster import parse_roster
+from tests.claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, provider, run
 from tests.directory.conftest import ROSTER_HEADER
-from tests.rules.claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, provider, run
 from tests.rules.conftest import RULESET
 
 ORTHO, CARDIO, ENDO, RAD = "207X00000X", "207RC0000X", "207RE0101X", "2085R0202X"

@@ -18,7 +18,7 @@ from edi_gate.directory.lookup import ProviderDirectory
 from edi_gate.directory.nppes import NppesFormatError
 from edi_gate.directory.store import SqliteSource
 from edi_gate.errors import ConfigError
-from tests.rules.claims import npi
+from tests.claims import npi
 
 CARDIO, ENDO, RAD, FAMILY = "207RC0000X", "207RE0101X", "2085R0202X", "207Q00000X"
 A, B, C, D = npi(300000001), npi(300000002), npi(300000003), npi(300000004)

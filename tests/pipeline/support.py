@@ -61,6 +61,16 @@ def claim_ids(data: bytes) -> list[str]:
     return _clm01s(data)
 
 
+def one_line_error(result: subprocess.CompletedProcess, status: int) -> str:
+    """The one ``edi-gate: ...`` line a refused command printed, after checking its exit status
+    and that no traceback came with it."""
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("edi-gate: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 def read_decisions(paths: list[Path]) -> list[dict]:
     return [json.loads(line) for p in paths for line in p.read_text().splitlines() if line]
 

@@ -14,7 +14,13 @@ import pytest
 
 from edi_gate.pipeline import replay as rp
 from edi_gate.pipeline.isa import byte_ranges
-from tests.pipeline.support import EDI_GATE, demo_variant, generated, read_decisions
+from tests.pipeline.support import (
+    EDI_GATE,
+    demo_variant,
+    generated,
+    one_line_error,
+    read_decisions,
+)
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo.837"
 
@@ -23,14 +29,6 @@ def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(EDI_GATE), *args], capture_output=True, text=True, timeout=300, **kwargs
     )
-
-
-def one_line_error(result: subprocess.CompletedProcess, status: int) -> str:
-    assert result.returncode == status, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("edi-gate: ")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_links_out_of_the_tree_are_not_followed(tmp_path: Path):

@@ -43,7 +43,7 @@ def config(tmp_path: Path, **kwargs) -> WatchConfig:
         tmp_path / "archive",
         tmp_path / "quarantine",
         settle=kwargs.pop("settle", 0),
-        interval=0.1,
+        interval=kwargs.pop("interval", 0.1),
         create_dirs=kwargs.pop("create_dirs", True),
         **kwargs,
     )

@@ -18,33 +18,17 @@ import structlog
 from edi_gate.errors import ConfigError
 from edi_gate.pipeline.partners import load_partners
 from edi_gate.pipeline.watch import (
-    Router,
     WatchConfig,
-    Watcher,
     protocol,
     safe_base,
     stage,
 )
-from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
-from tests.pipeline.test_watch import RejectSome, drop, outputs
-
-
-def config(tmp_path: Path, **kwargs) -> WatchConfig:
-    return WatchConfig(
-        tmp_path / "inbox",
-        tmp_path / "out",
-        tmp_path / "acks",
-        tmp_path / "archive",
-        tmp_path / "quarantine",
-        settle=kwargs.pop("settle", 0),
-        interval=kwargs.pop("interval", 0.1),
-        create_dirs=kwargs.pop("create_dirs", True),
-        **kwargs,
-    )
-
-
-def watcher(cfg: WatchConfig, partners=None) -> Watcher:
-    return Watcher(cfg, Router(cfg, lambda ruleset, roster: RejectSome(), partners))
+from tests.pipeline.support import (
+    EDI_GATE,
+    assert_files_conservation,
+    demo_variant,
+)
+from tests.pipeline.test_watch import config, drop, outputs, watcher
 
 
 def prepared(cfg: WatchConfig) -> None:
@@ -69,14 +53,6 @@ def watch_args(root: Path, *extra: str) -> list[str]:
         *("--settle", "0", "--log-format", "json"),
         *extra,
     ]
-
-
-def one_line_error(result: subprocess.CompletedProcess, status: int) -> str:
-    assert result.returncode == status, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("edi-gate: ")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 # 1. the work area ------------------------------------------------------------------------------

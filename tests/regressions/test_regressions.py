@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fuzz.oracle import check, real_engine
+from fuzz.oracle import check
+from tests.helpers import default_engine
 
 HERE = Path(__file__).parent
 
@@ -52,7 +53,7 @@ def test_every_regression_file_has_an_expectation():
 def test_regression(name, scope):
     data = (HERE / name).read_bytes()
     kind, text = EXPECTED[name]
-    for engine in (None, real_engine()):
+    for engine in (None, default_engine()):
         outcome = check(data, engine, scope=scope)
         if kind == "error":
             assert outcome.error is not None and text in str(outcome.error)

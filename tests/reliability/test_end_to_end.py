@@ -17,15 +17,15 @@ import pytest
 
 from edi_gate.pipeline.filter import Summary
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
-from fuzz.mutations import generated
-from fuzz.oracle import real_engine
 from tests.data import x12
+from tests.data.x12 import generated
 from tests.helpers import (
     CORPUS,
     FIXTURES,
     Result,
     ack277_claims,
     assert_conservation,
+    default_engine,
 )
 from tests.reliability.support import assert_no_traceback, run_cli
 
@@ -97,7 +97,7 @@ def _run_in_process(data: bytes, outdir: Path) -> dict[str, bytes]:
         decisions=str(outdir / "decisions.jsonl"),
     )
     now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-    run_filter_file(io.BytesIO(data), "input.837", real_engine(), targets, now=now)
+    run_filter_file(io.BytesIO(data), "input.837", default_engine(), targets, now=now)
     return {p.name: p.read_bytes() for p in sorted(outdir.iterdir())}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzz.mutations import generated
+from tests.data.x12 import generated
 from tests.helpers import FIXTURES
 from tests.reliability.support import assert_no_traceback, run_cli
 

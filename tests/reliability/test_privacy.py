@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzz.mutations import generated
+from tests.data.x12 import generated
 from tests.helpers import FIXTURES
 from tests.reliability.support import EDI_GATE, OUTPUT_NAMES, assert_no_traceback, run_cli
 

@@ -38,8 +38,7 @@ from edi_gate.rules.findings import Finding
 from edi_gate.rules.loader import load_ruleset
 from edi_gate.rules.roster import parse_roster
 from edi_gate.rules.ruleset import Ruleset
-
-from .claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, npi, provider
+from tests.claims import BILLING_NPI, DOS, RENDERING_NPI, claim, line, npi, provider
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 OTHER_NPI = npi(300000003)

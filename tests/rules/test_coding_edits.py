@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from .claims import claim, line, run
+from tests.claims import claim, line, run
 
 ORTHO = "207X00000X"
 RAD = "2085R0202X"

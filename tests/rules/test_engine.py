@@ -12,8 +12,8 @@ from edi_gate.errors import ConfigError
 from edi_gate.rules import catalog
 from edi_gate.rules.engine import Engine, decide
 from edi_gate.rules.findings import Finding
+from tests.claims import claim, line, run
 
-from .claims import claim, line, run
 from .conftest import RULESET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures_rules"
@@ -258,8 +258,7 @@ class TestDispatch:
 
         from edi_gate.rules.context import ClaimContext
         from edi_gate.rules.roster import parse_roster
-
-        from .claims import DOS, RENDERING_NPI, provider
+        from tests.claims import DOS, RENDERING_NPI, provider
 
         rng = random.Random(20261124)
         codes: set[str] = {"99213", "99214", "20610", "20604", "10005", "J1100", "76942"}

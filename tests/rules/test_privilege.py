@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from .claims import BILLING_NPI, RENDERING_NPI, claim, line, provider, run
+from tests.claims import BILLING_NPI, RENDERING_NPI, claim, line, provider, run
 
 CARDIO = "207RC0000X"
 FAMILY = "207Q00000X"

@@ -23,9 +23,9 @@ import pytest
 
 from edi_gate.rules.engine import Engine
 from edi_gate.rules.roster import parse_roster
+from tests.claims import RENDERING_NPI, claim, line
 from tests.helpers import SEEDS
 
-from .claims import RENDERING_NPI, claim, line
 from .conftest import HEADER
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "seed_tables.csv"

@@ -1,4 +1,6 @@
-"""A small factory for Claims, so rule tests read like the seed sentence they check."""
+"""The one builder of model Claims for the tests: rule tests read like the seed sentence they
+check (``claim(line("70551", "26"), taxonomy=...)``), acknowledgment tests name the envelope and
+parties the 277CA echoes (``tests/acks/factory.py`` holds their presets)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from edi_gate.x12.model import Claim, Envelope, Party, Provider, ServiceLine
 from edi_gate.x12.tokenizer import Delimiters
 
 DOS = date(2025, 6, 2)
-DELIMS = Delimiters(element=b"*", component=b":", segment=b"~", repetition=b"^")
+DELIMITERS = Delimiters(element=b"*", component=b":", segment=b"~", repetition=b"^")
 
 
 def npi(seed: int) -> str:
@@ -43,84 +45,118 @@ def provider(taxonomy: str = "", loop: str = "2310B", npi_: str = RENDERING_NPI)
 UNSET = Provider(loop="")
 
 
+def envelope(
+    *,
+    isa13: str = "000000101",
+    gs06: str = "101",
+    st02: str = "0001",
+    sender: str = "SUBMITTERID",
+    receiver: str = "PAYERID",
+    bht03: str = "837BATCH0001",
+    source: str = "in.837",
+) -> Envelope:
+    """The interchange, group and set a claim came in (what acknowledgments echo)."""
+    return Envelope(
+        source=source,
+        delimiters=DELIMITERS,
+        interchange_control=isa13,
+        sender_qualifier="ZZ",
+        sender_id=sender.ljust(15),
+        receiver_qualifier="ZZ",
+        receiver_id=receiver.ljust(15),
+        usage="T",
+        group_control=gs06,
+        application_sender=sender,
+        application_receiver=receiver,
+        version="005010X222A1",
+        transaction_control=st02,
+        bht_reference=bht03,
+        bht_date="20261120",
+        submitter=Party("41", "EXAMPLE BILLING SERVICE", "", "46", sender),
+        receiver=Party("40", "EXAMPLE HEALTH PLAN", "", "46", receiver),
+    )
+
+
 def line(
     code: str,
     *mods: str,
     units: int | str = 1,
+    charge: str = "100",
     pos: str = "11",
     dos: date | None = DOS,
+    end: date | None = None,
     prior_auth: str = "",
+    control: str = "",
     rendering: Provider | None = None,
 ) -> ServiceLine:
-    """A service line; ``number`` and a missing ``rendering`` are filled in by ``claim``."""
+    """A service line on ``dos`` (through ``end``); ``number`` and a missing ``rendering`` are
+    filled in by ``claim``."""
     return ServiceLine(
         number=0,
         qualifier="HC",
         procedure=code,
         modifiers=tuple(mods),
-        charge=Decimal("100"),
+        charge=Decimal(charge),
         unit_basis="UN",
         units=Decimal(str(units)),
         place_of_service=pos,
         diagnosis_pointers=("1",),
         service_date=dos,
-        service_date_end=dos,
+        service_date_end=end or dos,
         prior_authorization=prior_auth,
-        line_control="",
+        line_control=control,
         rendering=rendering or UNSET,
         first_segment=0,
         end_segment=0,
     )
 
 
+SUBSCRIBER = Party("IL", "DOE", "JANE", "MI", "MEMBER001")
+
+
 def claim(
     *lines: ServiceLine,
+    claim_id: str = "PCN1",
     taxonomy: str = "",
     rendering: Provider | None = None,
     billing: Provider | None = None,
     prior_auth: str = "",
     pos: str = "11",
+    env: Envelope | None = None,
+    ordinal: int = 1,
+    hl_billing: str = "1",
+    d9: str = "",
+    patient: Party | None = None,
 ) -> Claim:
-    """A claim whose lines are rendered by ``rendering`` (2310B with ``taxonomy``) unless a line
-    names its own provider; ``rendering=None`` and ``taxonomy=''`` mean the billing provider."""
+    """A claim whose lines, numbered in order, are rendered by ``rendering`` (2310B with
+    ``taxonomy``) unless a line names its own provider; ``rendering=None`` and ``taxonomy=''``
+    mean the billing provider. CLM02 is the lines' total."""
     billing = billing or provider("", loop="2000A", npi_=BILLING_NPI)
     if rendering is None and taxonomy:
         rendering = provider(taxonomy)
-    env = Envelope(
-        source="test",
-        delimiters=DELIMS,
-        interchange_control="000000001",
-        sender_qualifier="ZZ",
-        sender_id="SENDER",
-        receiver_qualifier="ZZ",
-        receiver_id="RECEIVER",
-        usage="T",
-    )
-    numbered = []
-    for i, ln in enumerate(lines, 1):
-        ln.number = i
+    for number, ln in enumerate(lines, 1):
+        ln.number = number
         if ln.rendering is UNSET:
             ln.rendering = rendering or billing
-        numbered.append(ln)
     return Claim(
-        envelope=env,
-        ordinal=1,
-        claim_id="PCN1",
-        charge=Decimal(100 * len(lines)),
+        envelope=env or envelope(),
+        ordinal=ordinal,
+        claim_id=claim_id,
+        charge=sum((ln.charge for ln in lines), Decimal(0)),
         place_of_service=pos,
         frequency="1",
         prior_authorization=prior_auth,
-        clearinghouse_trace="",
+        clearinghouse_trace=d9,
         billing=billing,
         rendering=rendering,
-        subscriber=Party(),
-        patient=Party(),
-        payer=Party(),
-        hl_billing="1",
+        subscriber=SUBSCRIBER,
+        patient=patient or SUBSCRIBER,
+        payer=Party("PR", "EXAMPLE HEALTH PLAN", "", "PI", "12345"),
+        hl_billing=hl_billing,
         hl_subscriber="2",
         hl_patient="",
         segments=[],
-        lines=numbered,
+        lines=list(lines),
     )
 
 

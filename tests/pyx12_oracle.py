@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pyx12.params
 import pyx12.x12n_document
 
+from edi_gate.vocabulary import ISA_FIELDS_LENGTH, ISA_LENGTH
+
 _LOCK = threading.Lock()  # pyx12 logs through a shared logger
 
 # A stand-alone TA1 interchange (ISA TA1 IEA) has no GS, which pyx12's control map requires.
@@ -69,7 +71,7 @@ def _tolerated(message: str, segments: list[str], exceptions: Iterable[TR3Except
 def _segments(path: str | os.PathLike[str]) -> list[str]:
     """The file's segments (ISA first), split on the terminator the ISA declares."""
     text = open(path, encoding="latin-1").read().lstrip()  # noqa: SIM115 - small test files
-    terminator = text[105:106] or "~"
+    terminator = text[ISA_FIELDS_LENGTH:ISA_LENGTH] or "~"
     return [seg.strip() for seg in text.split(terminator) if seg.strip()]
 
 
