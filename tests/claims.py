@@ -111,7 +111,9 @@ def line(
     )
 
 
-SUBSCRIBER = Party("IL", "DOE", "JANE", "MI", "MEMBER001")
+def subscriber() -> Party:
+    """A fresh subscriber each claim: a test may change its claim's parties."""
+    return Party("IL", "DOE", "JANE", "MI", "MEMBER001")
 
 
 def claim(
@@ -149,8 +151,8 @@ def claim(
         clearinghouse_trace=d9,
         billing=billing,
         rendering=rendering,
-        subscriber=SUBSCRIBER,
-        patient=patient or SUBSCRIBER,
+        subscriber=(member := subscriber()),
+        patient=patient or member,
         payer=Party("PR", "EXAMPLE HEALTH PLAN", "", "PI", "12345"),
         hl_billing=hl_billing,
         hl_subscriber="2",

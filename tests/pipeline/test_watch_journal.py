@@ -12,8 +12,8 @@ import structlog
 
 from edi_gate.pipeline.watch import stage
 from tests.pipeline.support import assert_files_conservation, demo_variant
-from tests.pipeline.test_watch import drop, outputs
-from tests.pipeline.test_watch_hostile import config, prepared, watcher
+from tests.pipeline.test_watch import config, drop, outputs, watcher
+from tests.pipeline.test_watch_hostile import prepared
 
 
 def test_planted_manifests_are_never_carried_out(tmp_path: Path):

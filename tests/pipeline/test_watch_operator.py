@@ -15,17 +15,14 @@ import structlog
 
 from edi_gate.errors import ConfigError
 from edi_gate.pipeline.watch import DropFolder, WatchFatal, protocol
-from tests.pipeline.support import EDI_GATE, assert_files_conservation, demo_variant
-from tests.pipeline.test_watch import drop, outputs
-from tests.pipeline.test_watch_hostile import (
-    cli,
-    config,
+from tests.pipeline.support import (
+    EDI_GATE,
+    assert_files_conservation,
+    demo_variant,
     one_line_error,
-    prepared,
-    two_interchanges,
-    watch_args,
-    watcher,
 )
+from tests.pipeline.test_watch import config, drop, outputs, watcher
+from tests.pipeline.test_watch_hostile import cli, prepared, two_interchanges, watch_args
 
 # 6. permissions --------------------------------------------------------------------------------
 
