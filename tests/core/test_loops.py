@@ -15,7 +15,7 @@ from edi_gate.x12.loops import (
     EventReader,
     TransactionEnd,
     TransactionStart,
-    _is_r_number,
+    is_r_number,
 )
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import SegmentReader
@@ -151,7 +151,7 @@ LATIN1 = st.text(alphabet=st.characters(max_codepoint=255), max_size=8)
 def test_r_number_check_agrees_with_its_regex(raw: str) -> None:
     """_is_r_number replaces the regex on the hot path (a call per CLM02, SV102, SV104); on
     element text (decoded latin-1) both accept exactly the same strings."""
-    assert _is_r_number(raw) == bool(R_NUMBER.fullmatch(raw))
+    assert is_r_number(raw) == bool(R_NUMBER.fullmatch(raw))
 
 
 def test_service_dates_span_every_line() -> None:
