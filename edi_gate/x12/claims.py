@@ -80,12 +80,10 @@ def read_claim_segment(open_set: Open837Set, claim: Claim, segment: Segment) -> 
     rule = open_set.loop.rules.get(segment.tag)
     if rule is None:
         return
-    elements = segment.elements
-    by_qualifier = rule.by_qualifier
-    if by_qualifier:
+    if rule.qualifiers:
         # The qualifier is the first element; a bare 'REF~' has none.
-        first = elements[1] if len(elements) > 1 else b""
-        step = by_qualifier.get(first, rule.otherwise)
+        elements = segment.elements
+        step = rule.transition(elements[1] if len(elements) > 1 else b"")
     else:
         step = rule.otherwise
     if step is None:

@@ -8,6 +8,9 @@ was checked against its own SE, so no claim is lost to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 from edi_gate.x12.errors import (
     GROUP_CONTROL_NUMBERS_DIFFER,
     GROUP_SET_COUNT_WRONG,
@@ -125,66 +128,91 @@ class EnvelopeTracker:
         group = self.group
         if group is None:
             raise self.error("GE without GS", ge, INTERCHANGE_INVALID_CONTENT)
-        issues: list[EnvelopeIssue] = []
-        if ge.element(2) != group.element(6):
-            message = (
-                f"GE02 {shown_control(ge.element(2))} does not match GS06 "
-                f"{shown_control(group.element(6))}"
-            )
-            issues.append(EnvelopeIssue(GROUP_CONTROL_NUMBERS_DIFFER, message, ge.ordinal))
-        if ge.element(1) != str(self.transactions):
-            message = (
-                f"GE01 says {shown_count(ge.element(1))} transaction sets, the "
-                f"group has {self.transactions}"
-            )
-            issues.append(EnvelopeIssue(GROUP_SET_COUNT_WRONG, message, ge.ordinal))
+        problems = trailer_problems(GE_TRAILER, ge, group.element(6), self.transactions)
         self.groups += 1
         self.group = None
+        issues = [EnvelopeIssue(code, message, ge.ordinal) for code, message in problems]
         return GroupEnd(ge, self.transactions, issues)
 
     def _close_interchange(self, interchange: InterchangeStart, iea: Segment) -> InterchangeEnd:
         if self.group is not None:
             raise self.error("IEA before the group's GE", iea, INTERCHANGE_INVALID_CONTENT)
-        isa13 = interchange.isa.element(13)
-        issues: list[EnvelopeIssue] = []
-        if iea.element(2) != isa13:
-            message = (
-                f"IEA02 {shown_control(iea.element(2))} does not match ISA13 {shown_control(isa13)}"
-            )
-            issues.append(EnvelopeIssue(INTERCHANGE_CONTROL_NUMBERS_DIFFER, message, iea.ordinal))
-        if iea.element(1) != str(self.groups):
-            message = (
-                f"IEA01 says {shown_count(iea.element(1))} functional groups, the "
-                f"interchange has {self.groups}"
-            )
-            issues.append(EnvelopeIssue(INTERCHANGE_GROUP_COUNT_WRONG, message, iea.ordinal))
+        problems = trailer_problems(IEA_TRAILER, iea, interchange.isa.element(13), self.groups)
         self.interchange = None
+        issues = [EnvelopeIssue(code, message, iea.ordinal) for code, message in problems]
         return InterchangeEnd(iea, self.groups, issues)
 
 
-def set_trailer_issues(st: Segment, se: Segment, count: int, issues: list[SyntaxIssue]) -> None:
-    """SE against its ST: the control number and the segment count (``count``, ST to SE)."""
-    if se.element(2) != st.element(2):
-        issues.append(
-            SyntaxIssue(
-                f"SE02 {shown_control(se.element(2))} does not match ST02 "
-                f"{shown_control(st.element(2))}",
-                segment_id="SE",
-                position=count,
-                ordinal=se.ordinal,
-                segment_code=None,
-                set_code=SET_CONTROL_NUMBERS_DIFFER,
-            )
+@dataclass(frozen=True)
+class Trailer:
+    """What a trailer checks against its header: its control number (element 2) equal to the
+    header's, its count (element 1) equal to what was counted; and the codes that report each."""
+
+    tag: str
+    header_control: str  # the header's element holding the control number
+    counted: str  # what element 1 counts
+    holder: str  # the envelope that holds them
+    control_code: str
+    count_code: str
+
+
+SE_TRAILER: Final = Trailer(
+    "SE",
+    "ST02",
+    "segments",
+    "the transaction set",
+    SET_CONTROL_NUMBERS_DIFFER,
+    SET_SEGMENT_COUNT_WRONG,
+)
+GE_TRAILER: Final = Trailer(
+    "GE",
+    "GS06",
+    "transaction sets",
+    "the group",
+    GROUP_CONTROL_NUMBERS_DIFFER,
+    GROUP_SET_COUNT_WRONG,
+)
+IEA_TRAILER: Final = Trailer(
+    "IEA",
+    "ISA13",
+    "functional groups",
+    "the interchange",
+    INTERCHANGE_CONTROL_NUMBERS_DIFFER,
+    INTERCHANGE_GROUP_COUNT_WRONG,
+)
+
+
+def trailer_problems(
+    spec: Trailer, trailer: Segment, control: str, count: int
+) -> list[tuple[str, str]]:
+    """(code, message) for each check the trailer fails, the control number's first."""
+    problems: list[tuple[str, str]] = []
+    if trailer.element(2) != control:
+        message = (
+            f"{spec.tag}02 {shown_control(trailer.element(2))} does not match "
+            f"{spec.header_control} {shown_control(control)}"
         )
-    if se.element(1) != str(count):
+        problems.append((spec.control_code, message))
+    if trailer.element(1) != str(count):
+        message = (
+            f"{spec.tag}01 says {shown_count(trailer.element(1))} {spec.counted}, "
+            f"{spec.holder} has {count}"
+        )
+        problems.append((spec.count_code, message))
+    return problems
+
+
+def set_trailer_issues(st: Segment, se: Segment, count: int, issues: list[SyntaxIssue]) -> None:
+    """SE against its ST; ``count``: the set's segments, ST to SE."""
+    for code, message in trailer_problems(SE_TRAILER, se, st.element(2), count):
         issues.append(
             SyntaxIssue(
-                f"SE01 says {shown_count(se.element(1))} segments, the transaction set has {count}",
+                message,
                 segment_id="SE",
                 position=count,
                 ordinal=se.ordinal,
                 segment_code=None,
-                set_code=SET_SEGMENT_COUNT_WRONG,
+                set_code=code,
             )
         )
 

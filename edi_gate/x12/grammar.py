@@ -61,15 +61,39 @@ class HlLevel:
     name: str
 
 
-HL_LEVELS: Final = {
-    HL_BILLING: HlLevel(HL_BILLING, LOOP_2000A, "", "billing provider"),
-    HL_SUBSCRIBER: HlLevel(HL_SUBSCRIBER, LOOP_2000B, HL_BILLING, "subscriber"),
-    HL_PATIENT: HlLevel(HL_PATIENT, LOOP_2000C, HL_SUBSCRIBER, "patient"),
-}
+HL_LEVELS: Final = (
+    HlLevel(HL_BILLING, LOOP_2000A, "", "billing provider"),
+    HlLevel(HL_SUBSCRIBER, LOOP_2000B, HL_BILLING, "subscriber"),
+    HlLevel(HL_PATIENT, LOOP_2000C, HL_SUBSCRIBER, "patient"),
+)
+
+
+def hl_level(code: str) -> HlLevel | None:
+    """The level of an HL03, None when the grammar has none. The tables here are scanned, not
+    hashed: they are short, and every HL and NM1 asks with a value fresh from the input, whose
+    hash would cost more than the comparisons."""
+    for level in HL_LEVELS:
+        if level.code == code:
+            return level
+    return None
+
+
+def name_loop(names: tuple[tuple[bytes, str], ...], entity: bytes) -> str | None:
+    """The name loop an NM101 opens, None for an entity the table does not read."""
+    for code, loop in names:
+        if code == entity:
+            return loop
+    return None
+
 
 # -- Name loops: NM101 entity code -> loop, in the set header and in the HL levels ----------------
-HEADER_NAMES: Final = {"41": LOOP_1000A, "40": LOOP_1000B}
-LEVEL_NAMES: Final = {"85": LOOP_2010AA, "IL": LOOP_2010BA, "PR": LOOP_2010BB, "QC": LOOP_2010CA}
+HEADER_NAMES: Final = ((b"41", LOOP_1000A), (b"40", LOOP_1000B))
+LEVEL_NAMES: Final = (
+    (b"85", LOOP_2010AA),
+    (b"IL", LOOP_2010BA),
+    (b"PR", LOOP_2010BB),
+    (b"QC", LOOP_2010CA),
+)
 
 # -- A claim's sub-loops -------------------------------------------------------------------------
 # Reader actions, what a segment means to the claim being assembled (edi_gate.x12.claims).
@@ -139,17 +163,21 @@ class Transition:
 
 class SegmentRule:
     """A segment's transitions in one loop: by its qualifier, else ``otherwise`` (None: the
-    segment changes nothing)."""
+    segment changes nothing). The qualifiers are a short list compared in turn: one or two per
+    segment, where hashing each segment's first element would cost more than comparing."""
 
-    __slots__ = ("by_qualifier", "otherwise")
+    __slots__ = ("qualifiers", "qualified", "otherwise")
 
     def __init__(self) -> None:
-        self.by_qualifier: dict[bytes, Transition] = {}
+        self.qualifiers: list[bytes] = []
+        self.qualified: list[Transition] = []  # the transition for each of ``qualifiers``
         self.otherwise: Transition | None = None
 
     def transition(self, qualifier: bytes) -> Transition | None:
-        if self.by_qualifier:
-            return self.by_qualifier.get(qualifier, self.otherwise)
+        qualifiers = self.qualifiers
+        for index in range(len(qualifiers)):
+            if qualifiers[index] == qualifier:
+                return self.qualified[index]
         return self.otherwise
 
 
@@ -177,7 +205,8 @@ def _claim_loops() -> dict[str, ClaimLoop]:
             rule = loop.rules.setdefault(tag, SegmentRule())
             step = Transition(loops[target] if target else loop, action)
             if qualifier:
-                rule.by_qualifier[qualifier] = step
+                rule.qualifiers.append(qualifier)
+                rule.qualified.append(step)
             else:
                 rule.otherwise = step
     return loops

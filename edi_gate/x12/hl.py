@@ -14,7 +14,6 @@ MAX_HL_ID_LENGTH: Final = 12  # HL01 is AN 1-12
 MAX_NAMED_HL_IDS: Final = 10_000  # HL01s that are not small numbers, remembered by name
 # A level's code as stored (one byte): 0 is "no such HL", 4 a level code outside the grammar.
 LEVEL_CODES: Final = ("", HL_BILLING, HL_SUBSCRIBER, HL_PATIENT, "?")
-_LEVEL_INDEX: Final = {HL_BILLING: 1, HL_SUBSCRIBER: 2, HL_PATIENT: 3}
 _UNKNOWN_LEVEL: Final = 4
 NOT_A_NUMBER: Final = -1  # what `number` says of an HL01 that is remembered by name
 
@@ -58,7 +57,11 @@ class HlIds:
         remembered: the set is rejected already)."""
         if self.count >= self.limit:
             return False
-        code = _LEVEL_INDEX.get(level, _UNKNOWN_LEVEL)
+        code = _UNKNOWN_LEVEL
+        for index in range(1, _UNKNOWN_LEVEL):  # compared, not hashed: HL03 is fresh input
+            if LEVEL_CODES[index] == level:
+                code = index
+                break
         if number >= 0:
             numbered = self.numbered
             if number == len(numbered):

@@ -142,7 +142,8 @@ class EventReader:
             except X12Error as error:
                 failure = error  # raised after the events before it, as they happened
             if out:
-                yield from out
+                for event in out:  # noqa: UP028 (mypyc compiles a for loop; yield from is generic)
+                    yield event
                 out.clear()
             if failure is not None:
                 raise failure

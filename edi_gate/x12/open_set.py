@@ -36,12 +36,14 @@ from edi_gate.x12.grammar import (
     LOOP_2010BA,
     LOOP_2010BB,
     ClaimLoop,
+    hl_level,
+    name_loop,
 )
 from edi_gate.x12.hl import MAX_HL_ID_LENGTH, MAX_NAMED_HL_IDS, NOT_A_NUMBER, HlIds
 from edi_gate.x12.model import Envelope, Party, Provider, ServiceLine
 from edi_gate.x12.tokenizer import Segment
 
-_CODES: Final = list(HL_LEVELS)
+_CODES: Final = [level.code for level in HL_LEVELS]
 UNKNOWN_LEVEL: Final = f"HL03 level code is not {', '.join(_CODES[:-1])} or {_CODES[-1]}"
 
 
@@ -128,7 +130,7 @@ class Open837Set:
             env.bht_reference = segment.element(3)
             env.bht_date = segment.element(4)
         elif tag == b"NM1":
-            loop = HEADER_NAMES.get(segment.element(1))
+            loop = name_loop(HEADER_NAMES, _first(segment))
             if loop == LOOP_1000A:
                 env.submitter = party_of(segment)
             elif loop is not None:
@@ -167,7 +169,7 @@ class Open837Set:
         self, segment: Segment, hl_id: str, parent: str, parent_level: str | None
     ) -> None:
         """Check the HL's parent against HL_LEVELS and reset the parties from its level down."""
-        spec = HL_LEVELS.get(self.level)
+        spec = hl_level(self.level)
         if spec is None:
             self.issue(segment, UNKNOWN_LEVEL, element=3, element_code=ELEMENT_INVALID_CODE)
             return
@@ -175,8 +177,9 @@ class Open837Set:
             if parent:
                 self.issue(segment, f"{spec.name} HL has a parent", element=2)
         elif parent_level != spec.parent:
-            expected = HL_LEVELS[spec.parent].name
-            self.issue(segment, f"{spec.name} HL's parent is not a {expected} HL", element=2)
+            expected = hl_level(spec.parent)
+            name = expected.name if expected is not None else spec.parent
+            self.issue(segment, f"{spec.name} HL's parent is not a {name} HL", element=2)
         if spec.code == HL_BILLING:
             self.billing = Provider(LOOP_2000A)
             self.hl_billing, self.hl_subscriber, self.hl_patient = hl_id, "", ""
@@ -192,7 +195,7 @@ class Open837Set:
         """The names of an HL level (2010AA/BA/BB/CA) and the billing provider's taxonomy."""
         tag = segment.tag
         if tag == b"NM1":
-            loop = LEVEL_NAMES.get(segment.element(1))
+            loop = name_loop(LEVEL_NAMES, _first(segment))
             if loop is None:
                 return
             party = party_of(segment)
@@ -209,6 +212,12 @@ class Open837Set:
                 self.patient = party
         elif tag == b"PRV" and self.level == HL_BILLING:
             self.billing.taxonomy = segment.element(3)
+
+
+def _first(segment: Segment) -> bytes:
+    """The first element, a qualifier or entity code; b"" for a bare 'NM1~'."""
+    elements = segment.elements
+    return elements[1] if len(elements) > 1 else b""
 
 
 def _tag_text(tag: bytes) -> str:

@@ -31,6 +31,8 @@ from edi_gate.x12.grammar import (
     LOOP_2320_IN_LINE,
     STAY,
     STRUCTURAL_TAGS,
+    hl_level,
+    name_loop,
 )
 
 # Envelope segments pyx12's map holds around the transaction set: outside the set, so not
@@ -117,7 +119,7 @@ def test_every_claim_loop_is_reached_from_2300():
     while todo:
         loop = todo.pop()
         for rule in loop.rules.values():
-            steps = [*rule.by_qualifier.values(), rule.otherwise]
+            steps = [*rule.qualified, rule.otherwise]
             for step in steps:
                 if step is not None and step.loop.id not in reached:
                     reached.add(step.loop.id)
@@ -143,13 +145,15 @@ def test_each_rows_segment_and_qualifier_belong_to_its_loop_in_the_map(row):
 
 
 def test_hl_levels_chain_to_the_root_and_nest_as_in_the_map():
-    roots = [level for level in HL_LEVELS.values() if not level.parent]
+    roots = [level for level in HL_LEVELS if not level.parent]
     assert len(roots) == 1
-    for code, level in HL_LEVELS.items():
-        assert level.code == code and map_loops(level.loop)
-        seen = {code}
+    assert len({level.code for level in HL_LEVELS}) == len(HL_LEVELS)
+    for level in HL_LEVELS:
+        assert hl_level(level.code) is level and map_loops(level.loop)
+        seen = {level.code}
         while level.parent:
-            parent = HL_LEVELS[level.parent]  # every parent is a level
+            parent = hl_level(level.parent)  # every parent is a level
+            assert parent is not None
             (child_loop,) = map_loops(level.loop)
             assert any(child_loop in list(loop.iter("loop")) for loop in map_loops(parent.loop))
             assert parent.code not in seen
@@ -159,8 +163,11 @@ def test_hl_levels_chain_to_the_root_and_nest_as_in_the_map():
 
 @pytest.mark.parametrize("names", [HEADER_NAMES, LEVEL_NAMES])
 def test_name_loops_qualifiers_are_the_maps(names):
-    for entity, loop_id in names.items():
-        assert allows(loop_id, b"NM1", entity.encode()), (loop_id, entity)
+    assert len(dict(names)) == len(names)  # no entity code twice
+    for entity, loop_id in names:
+        assert name_loop(names, entity) == loop_id
+        assert allows(loop_id, b"NM1", entity), (loop_id, entity)
+    assert name_loop(names, b"ZZ") is None
 
 
 def test_claim_read_tags_are_the_grammars_segments():
