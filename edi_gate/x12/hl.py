@@ -27,13 +27,15 @@ class HlIds:
     parsed once (`number`) and its number passed to `level_of` and `add_at`.
     """
 
-    __slots__ = ("numbered", "named", "count", "limit")
+    __slots__ = ("numbered", "named", "count", "limit", "_parent", "_parent_number")
 
     def __init__(self, limit: int) -> None:
         self.numbered = bytearray()
         self.named: dict[str, int] = {}
         self.count = 0
         self.limit = limit
+        self._parent = ""  # the last HL02 looked up, and its number: most HLs share a parent
+        self._parent_number = NOT_A_NUMBER
 
     def number(self, hl_id: str) -> int:
         """The HL01 as an index into ``numbered``, NOT_A_NUMBER when it is remembered by name."""
@@ -76,6 +78,13 @@ class HlIds:
             return False
         self.count += 1
         return True
+
+    def parent_level(self, parent: str) -> str | None:
+        """`level` for an HL02, parsed once for the run of HLs that name it (the subscribers
+        under one billing provider)."""
+        if parent != self._parent:
+            self._parent, self._parent_number = parent, self.number(parent)
+        return self.level_of(parent, self._parent_number)
 
     def level(self, hl_id: str) -> str | None:
         """`level_of` for an HL01 not parsed yet."""

@@ -149,7 +149,7 @@ class Open837Set:
             if not hl_id or hl_ids.level_of(hl_id, number) is not None:
                 shown = shown_control(hl_id, MAX_HL_ID_LENGTH)
                 self.issue(segment, f"HL01 {shown} is missing or repeated", element=1)
-        parent_level = hl_ids.level(parent) if parent else None
+        parent_level = hl_ids.parent_level(parent) if parent else None
         if parent and parent_level is None:
             shown = shown_control(parent, MAX_HL_ID_LENGTH)
             self.issue(segment, f"HL02 parent {shown} is not an earlier HL", element=2)

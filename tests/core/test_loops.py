@@ -227,3 +227,11 @@ def test_hl_ids_are_parsed_once_and_agree_with_the_one_call_forms():
     assert ids.number("A7") == ids.number("007") == ids.number("101") == NOT_A_NUMBER
     assert (ids.number("2"), len(ids.numbered)) == (2, 10)
     assert ids.level("5") is None and ids.level("007") is None
+
+
+def test_a_parent_hl_is_looked_up_by_its_own_id_each_time():
+    ids = HlIds(100)
+    assert ids.parent_level("1") is None
+    assert ids.add("1", HL_BILLING) and ids.add("X", HL_SUBSCRIBER)
+    assert ids.parent_level("1") == HL_BILLING  # remembered after the first lookup of "1"
+    assert ids.parent_level("X") == HL_SUBSCRIBER and ids.parent_level("2") is None
