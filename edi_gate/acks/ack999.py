@@ -25,7 +25,12 @@ from edi_gate.acks.codes import (
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.x12out import EnvelopeFramer, SegmentOut, clean, digits, echo
 from edi_gate.acks.x12out import code as coded
-from edi_gate.x12.errors import SyntaxIssue
+from edi_gate.x12.errors import (
+    ELEMENT_INVALID_CODE,
+    SEGMENT_HAS_ELEMENT_ERRORS,
+    SET_SEGMENTS_IN_ERROR,
+    SyntaxIssue,
+)
 from edi_gate.x12.model import Envelope
 
 VERSION = "005010X231A1"
@@ -112,12 +117,18 @@ class Ack999Writer:
                 _segment_id(first.segment_id),
                 str(max(1, first.position)),
                 "",  # IK303: only for LS/LE bounded loops, which an 837 does not have
-                first.segment_code if first.segment_code in IK304_CODES else "8",
+                first.segment_code
+                if first.segment_code in IK304_CODES
+                else SEGMENT_HAS_ELEMENT_ERRORS,
             )
             for issue in segment_issues:
                 if issue.element_position is None:
                     continue
-                code = issue.element_code if issue.element_code in IK403_CODES else "7"
+                code = (
+                    issue.element_code
+                    if issue.element_code in IK403_CODES
+                    else ELEMENT_INVALID_CODE
+                )
                 self.out("IK4", str(max(1, min(issue.element_position, 99))), "", code)
         if not issues:
             self.out("IK5", "A")
@@ -125,7 +136,7 @@ class Ack999Writer:
             return True
         codes: list[str] = []
         for issue in issues:
-            code = issue.set_code if issue.set_code in IK5_CODES else "5"
+            code = issue.set_code if issue.set_code in IK5_CODES else SET_SEGMENTS_IN_ERROR
             if code not in codes:
                 codes.append(code)
         self.out("IK5", "R", *codes[:5])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from edi_gate.directory.lookup import NOT_FOUND, Period, ProviderDirectory, Resolution
 from edi_gate.rules.roster import Roster
+from edi_gate.x12.grammar import LOOP_2000A, LOOP_2310B, LOOP_2420A
 
 if TYPE_CHECKING:
     from edi_gate.rules.ruleset import Certification, Ruleset
@@ -102,7 +103,7 @@ class ClaimContext:
     # -- providers ------------------------------------------------------------------------
     def entity(self, line: ServiceLine) -> str:
         """82 when a rendering loop supplied the line's provider, 85 when it is the billing one."""
-        return "85" if line.rendering.loop == "2000A" else "82"
+        return "85" if line.rendering.loop == LOOP_2000A else "82"
 
     def taxonomies(self, line: ServiceLine) -> Resolution:
         """Every taxonomy the line's rendering provider holds on its date, and where they came
@@ -134,7 +135,7 @@ class ClaimContext:
             return Resolution((own,), _PRV_SOURCES.get(prov.loop, prov.loop + " PRV"))
         claim_rendering = self.claim.rendering
         if (
-            prov.loop == "2420A"
+            prov.loop == LOOP_2420A
             and claim_rendering is not None
             and claim_rendering.taxonomy
             and claim_rendering.npi == prov.npi
@@ -214,4 +215,4 @@ class ClaimContext:
         return self.directory.deactivation(npi, self.line_date(line))
 
 
-_PRV_SOURCES: Final = {"2420A": SOURCE_2420A, "2310B": SOURCE_2310B, "2000A": SOURCE_2000A}
+_PRV_SOURCES: Final = {LOOP_2420A: SOURCE_2420A, LOOP_2310B: SOURCE_2310B, LOOP_2000A: SOURCE_2000A}

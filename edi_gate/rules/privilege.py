@@ -17,6 +17,7 @@ from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
+from edi_gate.x12.grammar import LOOP_2000A
 from edi_gate.x12.model import ServiceLine
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def assess_line(ctx: ClaimContext, line: ServiceLine) -> Verdict | None:
 def _no_taxonomy(ctx: ClaimContext, line: ServiceLine) -> str:
     """PRIV001's message: where a taxonomy was looked for, and the PRV the loop takes."""
     prov = line.rendering
-    prv = "PRV*BI*PXC" if prov.loop == "2000A" else "PRV*PE*PXC"
+    prv = "PRV*BI*PXC" if prov.loop == LOOP_2000A else "PRV*PE*PXC"
     return (
         f"{code_text(line)}: rendering provider NPI {prov.npi or '(none)'} ({prov.loop}) has no "
         f"taxonomy: no PRV for it in {prov.loop} or the loops above naming it, none on the roster "

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from edi_gate.rules.base import Rule, code_text
 from edi_gate.rules.context import ClaimContext
 from edi_gate.rules.findings import Finding
+from edi_gate.x12.grammar import LOOP_2000A
 
 
 class DeactivatedNpi(Rule):
@@ -34,7 +35,7 @@ class DeactivatedNpi(Rule):
                 )
         for line in ctx.claim.lines:
             prov = line.rendering
-            if prov.loop == "2000A":
+            if prov.loop == LOOP_2000A:
                 continue  # the billing provider renders: reported once, above
             hit = ctx.deactivation(prov.npi, line)
             if hit is not None:

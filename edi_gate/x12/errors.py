@@ -16,6 +16,30 @@ from edi_gate.errors import EdiGateError
 MAX_CONTROL_DIGITS: Final = 9  # ISA13, GS06, ST02 as payers send them: N0 1-9 digits
 MAX_COUNT_DIGITS: Final = 10  # SE01, GE01, IEA01
 
+# The X12 error codes edi-gate reports, named once (the 999's IK3/IK4/IK5, AK9, the TA1).
+# IK304, segment syntax error (element 720):
+SEGMENT_UNRECOGNIZED: Final = "1"  # unrecognized segment id
+SEGMENT_UNEXPECTED: Final = "2"  # unexpected segment
+SEGMENT_LOOP_OVER_MAXIMUM: Final = "4"  # loop occurs over maximum times
+SEGMENT_HAS_ELEMENT_ERRORS: Final = "8"  # segment has data element errors
+# IK403, element syntax error (element 723):
+ELEMENT_MISSING: Final = "1"  # required data element missing
+ELEMENT_INVALID_CHARACTER: Final = "6"  # invalid character in data element
+ELEMENT_INVALID_CODE: Final = "7"  # invalid code value
+ELEMENT_INVALID_DATE: Final = "8"  # invalid date
+# IK501, transaction set syntax error (element 718):
+SET_CONTROL_NUMBERS_DIFFER: Final = "3"  # transaction set control number in header and trailer
+SET_SEGMENT_COUNT_WRONG: Final = "4"  # number of included segments does not match actual count
+SET_SEGMENTS_IN_ERROR: Final = "5"  # one or more segments in error
+# AK905, functional group syntax error (element 716):
+GROUP_CONTROL_NUMBERS_DIFFER: Final = "4"
+GROUP_SET_COUNT_WRONG: Final = "5"
+# TA105, interchange note code (element I18):
+INTERCHANGE_CONTROL_NUMBERS_DIFFER: Final = "001"
+INTERCHANGE_GROUP_COUNT_WRONG: Final = "021"
+INTERCHANGE_IMPROPER_END: Final = "023"  # improper (premature) end of file
+INTERCHANGE_INVALID_CONTENT: Final = "024"
+
 
 def shown_id(tag: str | bytes) -> str:
     """A segment id fit to show ("NM1"), or a description of one that is not: an id is 2-3
@@ -117,7 +141,6 @@ class SyntaxIssue:
         "element_position",
         "element_code",
         "set_code",
-        "loop_id",
     )
 
     def __init__(
@@ -127,11 +150,10 @@ class SyntaxIssue:
         segment_id: str,
         position: int,
         ordinal: int,
-        segment_code: str | None = "8",
+        segment_code: str | None = SEGMENT_HAS_ELEMENT_ERRORS,
         element_position: int | None = None,
         element_code: str | None = None,
-        set_code: str = "5",
-        loop_id: str = "",
+        set_code: str = SET_SEGMENTS_IN_ERROR,
     ) -> None:
         self.message = message
         self.segment_id = segment_id  # IK301
@@ -141,7 +163,6 @@ class SyntaxIssue:
         self.element_position = element_position  # IK401
         self.element_code = element_code  # IK403
         self.set_code = set_code  # IK501..: why the set is rejected
-        self.loop_id = loop_id  # IK303
 
     def __str__(self) -> str:
         where = f"segment {self.position} of the transaction set ({shown_id(self.segment_id)})"

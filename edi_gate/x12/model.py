@@ -46,7 +46,7 @@ class Party:
 class Provider:
     """A provider who can be responsible for a line, with where in the claim it was found."""
 
-    loop: str  # "2420A", "2310B" or "2000A"
+    loop: str  # LOOP_2420A, LOOP_2310B or LOOP_2000A (edi_gate.x12.grammar)
     npi: str
     taxonomy: str  # from PRV; the roster may fill it in later
     party: Party

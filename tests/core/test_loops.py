@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edi_gate.x12.grammar import HL_BILLING, HL_PATIENT, HL_SUBSCRIBER, LOOP_2420A
+from edi_gate.x12.hl import NOT_A_NUMBER, HlIds
 from edi_gate.x12.loops import (
     EventReader,
     TransactionEnd,
     TransactionStart,
-    _is_r_number,
+    is_r_number,
 )
 from edi_gate.x12.model import Claim
 from edi_gate.x12.tokenizer import SegmentReader
@@ -151,7 +153,7 @@ LATIN1 = st.text(alphabet=st.characters(max_codepoint=255), max_size=8)
 def test_r_number_check_agrees_with_its_regex(raw: str) -> None:
     """_is_r_number replaces the regex on the hot path (a call per CLM02, SV102, SV104); on
     element text (decoded latin-1) both accept exactly the same strings."""
-    assert _is_r_number(raw) == bool(R_NUMBER.fullmatch(raw))
+    assert is_r_number(raw) == bool(R_NUMBER.fullmatch(raw))
 
 
 def test_service_dates_span_every_line() -> None:
@@ -174,3 +176,62 @@ def test_service_dates_span_every_line() -> None:
     assert claim.service_dates == (date(2025, 3, 9), date(2025, 3, 20))
     claim.lines, claim._service_dates = [line(1, None, None)], None
     assert claim.service_dates == (None, None)
+
+
+def demo_with(old: bytes, new: bytes) -> dict[str, Claim]:
+    data = (FIXTURES / "demo.837").read_bytes()
+    assert old in data
+    return {claim.claim_id: claim for claim in claims(data.replace(old, new, 1))}
+
+
+def test_a_line_keeps_its_loops_after_an_out_of_place_sbr():
+    """X222A1 has 2320 before 2400; an SBR after a line (grammar.LOOP_2320_IN_LINE) leaves the
+    reader in the line: an NM1*82 after it is still the line's rendering provider, not 2330's."""
+    claim = demo_with(
+        b"REF*6R*DEMO-003-1~",
+        b"REF*6R*DEMO-003-1~\nSBR*S*18*******CI~\nNM1*82*1*LINE*DOC****XX*1111111112~\n"
+        b"PRV*PE*PXC*2085R0202X~\nREF*G1*LINEPA~",
+    )["DEMO-003"]
+    (line,) = claim.lines
+    assert (line.rendering.loop, line.rendering.npi) == (LOOP_2420A, "1111111112")
+    assert line.rendering.taxonomy == "2085R0202X"
+    assert line.prior_authorization == ""  # REF*G1 belongs to 2400 only, not to 2420A
+    assert claim.rendering is not None and claim.rendering.npi == "1654321094"
+
+
+def test_claim_level_nm1_after_sbr_is_another_payers_not_the_rendering_provider():
+    claim = demo_with(
+        b"HI*ABK:M25561~\nNM1*82*1*CARDIO*DOC****XX*1654321094~",
+        b"HI*ABK:M25561~\nSBR*S*18*******CI~\nNM1*82*1*CARDIO*DOC****XX*1654321094~",
+    )["DEMO-003"]
+    assert claim.rendering is None
+    assert claim.lines[0].rendering is claim.billing
+
+
+def test_claim_ref_qualifiers_are_read_only_in_2300():
+    claim = demo_with(b"REF*G1*PA0000003~", b"REF*D9*TRACE3~")["DEMO-003"]
+    assert (claim.prior_authorization, claim.clearinghouse_trace) == ("", "TRACE3")
+    claim = demo_with(b"PRV*PE*PXC*207RC0000X~", b"PRV*PE*PXC*207RC0000X~\nREF*G1*LATE~")[
+        "DEMO-003"
+    ]
+    assert claim.prior_authorization == "PA0000003"  # a REF in 2310B is the provider's
+
+
+def test_hl_ids_are_parsed_once_and_agree_with_the_one_call_forms():
+    ids = HlIds(100)
+    for hl_id, level in (("1", HL_BILLING), ("2", HL_SUBSCRIBER), ("A7", HL_PATIENT), ("9", "99")):
+        number = ids.number(hl_id)
+        assert ids.level_of(hl_id, number) is None
+        assert ids.add_at(hl_id, number, level)
+        assert ids.level(hl_id) == (level if level != "99" else "?")
+    assert ids.number("A7") == ids.number("007") == ids.number("101") == NOT_A_NUMBER
+    assert (ids.number("2"), len(ids.numbered)) == (2, 10)
+    assert ids.level("5") is None and ids.level("007") is None
+
+
+def test_a_parent_hl_is_looked_up_by_its_own_id_each_time():
+    ids = HlIds(100)
+    assert ids.parent_level("1") is None
+    assert ids.add("1", HL_BILLING) and ids.add("X", HL_SUBSCRIBER)
+    assert ids.parent_level("1") == HL_BILLING  # remembered after the first lookup of "1"
+    assert ids.parent_level("X") == HL_SUBSCRIBER and ids.parent_level("2") is None
