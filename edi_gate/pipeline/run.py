@@ -14,15 +14,10 @@ from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import (
-    REFUSED_WITH_FILE_NOTE,
-    FilterRun,
-    InterchangeLog,
-    RuleEngine,
-    Summary,
-    prescan,
-)
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary
+from edi_gate.pipeline.interchanges import REFUSED_WITH_FILE_NOTE, InterchangeLog, prescan
 from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.pipeline.sinks import output_sinks
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
 from edi_gate.state.store import StateStore
@@ -111,13 +106,11 @@ def run_filter_file(
         if targets.ack999:
             ack_stream = outputs.binary(targets.ack999)
             ack999 = Ack999Writer(ack_stream, control=control, now=now)
+        sinks = output_sinks(engine, out=out, acks=ca277, ack999=ack999, decisions=decisions)
         run = FilterRun(
             engine,
             scope=scope,
-            out=out,
-            decisions=decisions,
-            acks=ca277,
-            ack999=ack999,
+            sinks=sinks,
             rejected_interchanges=rejected_interchanges,
             admit=admit_with(record) if record is not None else None,
             require_ruleset=require_ruleset,

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.generate import generate
+from edi_gate.decisions.writer import _json_text, decision_json
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import _json_text, decision_json
 from edi_gate.rules.engine import Engine, decide
 from edi_gate.x12.loops import EventReader
 from edi_gate.x12.model import Claim
