@@ -468,6 +468,7 @@ class _DecisionTable:
     def write(self, text: str) -> None:
         import json
 
+        from edi_gate.decisions.record import table_lines
         from edi_gate.report.tallies import not_evaluated
 
         for raw in text.splitlines():
@@ -476,17 +477,8 @@ class _DecisionTable:
             if self.output_format == "json":
                 click.echo(raw)
                 continue
-            accepted = record["decision"] == "accepted"
-            codes = ", ".join(
-                f"{ln['line']}:{ln['procedure']}"
-                + "".join(f"-{m}" for m in ln["modifiers"])
-                + (" [removed]" if accepted and ln["decision"] == "rejected" else "")
-                for ln in record["lines"]
-            )
-            click.echo(f"{record['claim']:<20} {record['decision']:<9} {codes}")
-            for finding in record["findings"]:
-                where = f"line {finding['line']}" if finding["line"] is not None else "claim"
-                click.echo(f"    {finding['rule']:<10} {where:<8} {finding['message']}")
+            for row in table_lines(record):
+                click.echo(row)
 
 
 @main.command("check")

@@ -348,6 +348,16 @@ def _removed_lines(claim: Claim, decision: Decision) -> list[LineAck]:
 def claim_ack(claim: Claim, decision: Decision, today: str, undated: date) -> ClaimAck:
     """The 277CA's record of one decided claim, its 2000D text written. ``undated``: the service
     date of a claim that gives none (the 837's BHT date, else today)."""
+    ack, statuses, icn, lines = claim_parts(claim, decision, undated)
+    ack.text, ack.segments = claim_text(ack, today, statuses, icn, lines)
+    return ack
+
+
+def claim_parts(
+    claim: Claim, decision: Decision, undated: date
+) -> tuple[ClaimAck, list[Status], str, list[LineAck]]:
+    """What a claim's 2000D says, before it is written: the record (text still empty), its
+    2200D statuses, its payer claim control number ('' when rejected), its 2220D lines."""
     start, end = claim.service_dates
     if start is None:
         start = end = undated
@@ -393,5 +403,4 @@ def claim_ack(claim: Claim, decision: Decision, today: str, undated: date) -> Cl
         text="",
         segments=0,
     )
-    ack.text, ack.segments = claim_text(ack, today, statuses, icn, lines)
-    return ack
+    return ack, statuses, icn, lines
