@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 from edi_gate.acks.ca277 import Ack277Writer
-from edi_gate.logs import get_logger
 from edi_gate.pipeline.accounting import NO_RULESET, no_ruleset_finding, passthrough_reason
-from edi_gate.pipeline.interchanges import InterchangeIssues, InterchangeLog, RefusedInterchange
+from edi_gate.pipeline.interchanges import (
+    Envelopes,
+    InterchangeIssues,
+    InterchangeLog,
+    RefusedInterchange,
+)
 from edi_gate.pipeline.sinks import Sink, SyntaxAckWriter, TextOut, output_sinks
-from edi_gate.pipeline.verdicts import decide_claim, interchange_findings, syntax_findings
+from edi_gate.pipeline.verdicts import decide_claim, syntax_findings
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.x12.errors import X12Error
 from edi_gate.x12.loops import (
-    EnvelopeIssue,
     EventReader,
-    GroupEnd,
-    GroupStart,
     HierarchyLevel,
-    InterchangeAcknowledgment,
     InterchangeEnd,
     InterchangeStart,
     Limits,
@@ -227,12 +227,11 @@ class FilterRun:
                 reading.transaction_start(event)
             elif isinstance(event, TransactionEnd):
                 reading.transaction_end(event)
-            elif isinstance(event, (GroupStart, GroupEnd)):
-                reading.group(event)
             else:
-                reading.interchange(event)
+                reading.envelopes.event(event)
         for sink in sinks:
             sink.finish(segments.trailing)
+        summary.duplicate_interchanges += reading.envelopes.duplicates
         summary.bytes_in = segments.bytes_read
         summary.bytes_out = sum([sink.bytes_out() for sink in sinks])
         summary.seconds = time.perf_counter() - started
@@ -286,26 +285,24 @@ class _Reading:
         self.run = run
         self.summary = summary
         self.sinks = sinks
-        self.name = name
-        self.log = get_logger()
         self.scope = run.scope
         # The id of the ruleset judging a claim (engines without the method: not known).
         self.ruleset_of: Callable[[Claim], str | None] | None = getattr(
             run.engine, "ruleset_id", None
         )
         self.require_ruleset = run.require_ruleset and self.ruleset_of is not None
+        self.envelopes = Envelopes(
+            sinks, name, run.interchanges, run.interchange_issues, run.rejected_interchanges
+        )
         self.tally = _Tally()
         self.start: TransactionStart | None = None
-        self.isa: Segment | None = None
-        self.interchanges = 0
-        # findings for every claim of an interchange --reject interchange rejects whole
-        self.interchange_rejection: list[Finding] | None = None
         self.passing: str | None = None  # why the open set passes through unjudged
 
     def claim(self, claim: Claim) -> None:
         ruleset = self.ruleset_of(claim) if self.ruleset_of is not None else None
-        if self.interchange_rejection is not None:
-            decision = Decision(False, self.interchange_rejection)
+        rejection = self.envelopes.rejection
+        if rejection is not None:
+            decision = Decision(False, rejection)
         elif ruleset is None and self.require_ruleset:
             start_day = claim.service_dates[0]
             finding = no_ruleset_finding(start_day.isoformat() if start_day else "")
@@ -346,45 +343,3 @@ class _Reading:
             self.tally.merge_into(self.summary, sound)
         self.start = None
         self.passing = None
-
-    def group(self, event: GroupStart | GroupEnd) -> None:
-        if isinstance(event, GroupStart):
-            for sink in self.sinks:
-                sink.group_start(event)
-            self.run.interchanges.group(event.gs.element(1))
-            return
-        for sink in self.sinks:
-            sink.group_end(event)
-        self._warn(event.issues)
-
-    def interchange(self, event: object) -> None:
-        seen = self.run.interchanges  # which interchanges may be answered (TA1s)
-        if isinstance(event, InterchangeAcknowledgment):
-            seen.acknowledgment()
-            for sink in self.sinks:
-                sink.interchange_acknowledgment(event)
-        elif isinstance(event, InterchangeStart):
-            self.isa = event.isa
-            seen.start(event.isa)
-            self.interchanges += 1
-            reason = self.run.rejected_interchanges.get(self.interchanges)
-            self.interchange_rejection = None if reason is None else interchange_findings(reason)
-            for sink in self.sinks:
-                sink.interchange_start(event)
-        elif isinstance(event, InterchangeEnd):
-            for sink in self.sinks:
-                sink.interchange_end(event)
-            if event.issues and self.isa is not None and seen.answerable:
-                self.run.interchange_issues.append((self.isa, event.issues))
-            seen.end()
-            self._warn(event.issues)
-        elif isinstance(event, RefusedInterchange):
-            self.interchanges += 1  # keeps the numbering of rejected_interchanges (prescan)
-            self.summary.duplicate_interchanges += 1
-            self.log.warning("interchange.duplicate", source=self.name, reason=event.reason)
-
-    def _warn(self, issues: list[EnvelopeIssue]) -> None:
-        for issue in issues:
-            self.log.warning(
-                "envelope.issue", source=self.name, ordinal=issue.ordinal, issue=issue.message
-            )

@@ -11,11 +11,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from edi_gate.logs import get_logger
+from edi_gate.pipeline.sinks import Sink
+from edi_gate.pipeline.verdicts import interchange_findings
+from edi_gate.rules.findings import Finding
 from edi_gate.spool import RecordSpool
 from edi_gate.x12.errors import X12Error
 from edi_gate.x12.loops import (
     EnvelopeIssue,
     EventReader,
+    GroupEnd,
     GroupStart,
     InterchangeAcknowledgment,
     InterchangeEnd,
@@ -160,3 +165,73 @@ class InterchangeIssues:
 
     def __len__(self) -> int:
         return self._spool.count
+
+
+class Envelopes:
+    """The interchange and group events of one filter pass: told to the sinks, recorded for the
+    TA1s (``log``, ``issues``), their trailer issues logged; and what every claim of the open
+    interchange is condemned to when --reject interchange rejects it whole (``rejection``)."""
+
+    def __init__(
+        self,
+        sinks: list[Sink],
+        name: str,
+        log: InterchangeLog,
+        issues: InterchangeIssues,
+        rejected: dict[int, str],
+    ) -> None:
+        self.sinks = sinks
+        self.name = name
+        self.log = log
+        self.issues = issues
+        self.rejected = rejected  # interchange number (from 1) -> why it is rejected whole
+        self.logger = get_logger()
+        self.isa: Segment | None = None
+        self.count = 0  # interchanges met, refused ones included (prescan numbers them so)
+        self.duplicates = 0  # interchanges refused as already seen
+        self.rejection: list[Finding] | None = None
+
+    def event(self, event: object) -> None:
+        if isinstance(event, GroupStart):
+            for sink in self.sinks:
+                sink.group_start(event)
+            self.log.group(event.gs.element(1))
+        elif isinstance(event, GroupEnd):
+            for sink in self.sinks:
+                sink.group_end(event)
+            self._warn(event.issues)
+        elif isinstance(event, InterchangeAcknowledgment):
+            self.log.acknowledgment()
+            for sink in self.sinks:
+                sink.interchange_acknowledgment(event)
+        elif isinstance(event, InterchangeStart):
+            self._start(event)
+        elif isinstance(event, InterchangeEnd):
+            self._end(event)
+        elif isinstance(event, RefusedInterchange):
+            self.count += 1
+            self.duplicates += 1
+            self.logger.warning("interchange.duplicate", source=self.name, reason=event.reason)
+
+    def _start(self, event: InterchangeStart) -> None:
+        self.isa = event.isa
+        self.log.start(event.isa)
+        self.count += 1
+        reason = self.rejected.get(self.count)
+        self.rejection = None if reason is None else interchange_findings(reason)
+        for sink in self.sinks:
+            sink.interchange_start(event)
+
+    def _end(self, event: InterchangeEnd) -> None:
+        for sink in self.sinks:
+            sink.interchange_end(event)
+        if event.issues and self.isa is not None and self.log.answerable:
+            self.issues.append((self.isa, event.issues))
+        self.log.end()
+        self._warn(event.issues)
+
+    def _warn(self, issues: list[EnvelopeIssue]) -> None:
+        for issue in issues:
+            self.logger.warning(
+                "envelope.issue", source=self.name, ordinal=issue.ordinal, issue=issue.message
+            )

@@ -19,18 +19,8 @@ from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.decisions.writer import DecisionSpool, decision_json
 from edi_gate.directory.lookup import Resolution
 from edi_gate.rules.findings import Decision, Finding
+from edi_gate.x12 import loops as events
 from edi_gate.x12.errors import SyntaxIssue
-from edi_gate.x12.loops import (
-    GroupEnd,
-    GroupStart,
-    HierarchyLevel,
-    InterchangeAcknowledgment,
-    InterchangeEnd,
-    InterchangeStart,
-    Passthrough,
-    TransactionEnd,
-    TransactionStart,
-)
 from edi_gate.x12.model import Claim, Envelope
 from edi_gate.x12.writer import FilteredWriter
 
@@ -43,41 +33,43 @@ class Sink:
     ``override`` at a transaction's end: None when the set is sound (each claim keeps its
     decision), else the findings that reject every claim of it (syntax errors)."""
 
-    def interchange_start(self, event: InterchangeStart) -> None:
-        return None
+    def interchange_start(self, event: events.InterchangeStart) -> None:
+        """An ISA was read (an ISA the duplicate check refused never comes)."""
 
-    def interchange_acknowledgment(self, event: InterchangeAcknowledgment) -> None:
-        return None
+    def interchange_acknowledgment(self, event: events.InterchangeAcknowledgment) -> None:
+        """A TA1 inside an interchange: an acknowledgment, never answered."""
 
-    def interchange_end(self, event: InterchangeEnd) -> None:
-        return None
+    def interchange_end(self, event: events.InterchangeEnd) -> None:
+        """An IEA was read; ``event.issues``: how it disagreed with its ISA."""
 
-    def group_start(self, event: GroupStart) -> None:
-        return None
+    def group_start(self, event: events.GroupStart) -> None:
+        """A GS was read."""
 
-    def group_end(self, event: GroupEnd) -> None:
-        return None
+    def group_end(self, event: events.GroupEnd) -> None:
+        """A GE was read; ``event.issues``: how it disagreed with its GS or its sets."""
 
-    def transaction_start(self, event: TransactionStart) -> None:
-        return None
+    def transaction_start(self, event: events.TransactionStart) -> None:
+        """An ST was read; ``event.claims``: the set is an 837P whose claims are decided."""
 
-    def level(self, event: HierarchyLevel) -> None:
-        return None
+    def level(self, event: events.HierarchyLevel) -> None:
+        """An HL of the 837P hierarchy (billing provider, subscriber, patient) with its loop."""
 
-    def passthrough(self, event: Passthrough) -> None:
-        return None
+    def passthrough(self, event: events.Passthrough) -> None:
+        """A segment of a set whose claims are not decided (another transaction type)."""
 
     def claim(self, claim: Claim, decision: Decision, ruleset: str | None) -> None:
-        return None
+        """A claim and its decision (final only if its set proves sound at its SE)."""
 
     def transaction_end(
-        self, start: TransactionStart, end: TransactionEnd, override: list[Finding] | None
+        self,
+        start: events.TransactionStart,
+        end: events.TransactionEnd,
+        override: list[Finding] | None,
     ) -> None:
-        return None
+        """An SE was read: the set is sound (``override`` None) or all its claims rejected."""
 
     def finish(self, trailing: bytes) -> None:
         """The input ended (``trailing``: what followed its last segment); flush and close."""
-        return None
 
     def bytes_out(self) -> int:
         """Bytes of the filtered 837 written (the run's summary counts only those)."""
@@ -90,35 +82,38 @@ class FilteredSink(Sink):
     def __init__(self, out: BinaryIO) -> None:
         self.writer = FilteredWriter(out)
 
-    def interchange_start(self, event: InterchangeStart) -> None:
+    def interchange_start(self, event: events.InterchangeStart) -> None:
         self.writer.interchange_start(event)
 
-    def interchange_acknowledgment(self, event: InterchangeAcknowledgment) -> None:
+    def interchange_acknowledgment(self, event: events.InterchangeAcknowledgment) -> None:
         self.writer.interchange_acknowledgment(event)
 
-    def interchange_end(self, event: InterchangeEnd) -> None:
+    def interchange_end(self, event: events.InterchangeEnd) -> None:
         self.writer.interchange_end(event)
 
-    def group_start(self, event: GroupStart) -> None:
+    def group_start(self, event: events.GroupStart) -> None:
         self.writer.group_start(event)
 
-    def group_end(self, event: GroupEnd) -> None:
+    def group_end(self, event: events.GroupEnd) -> None:
         self.writer.group_end(event)
 
-    def transaction_start(self, event: TransactionStart) -> None:
+    def transaction_start(self, event: events.TransactionStart) -> None:
         self.writer.transaction_start(event)
 
-    def level(self, event: HierarchyLevel) -> None:
+    def level(self, event: events.HierarchyLevel) -> None:
         self.writer.level(event)
 
-    def passthrough(self, event: Passthrough) -> None:
+    def passthrough(self, event: events.Passthrough) -> None:
         self.writer.passthrough(event.segment)
 
     def claim(self, claim: Claim, decision: Decision, ruleset: str | None) -> None:
         self.writer.claim(claim, decision.accepted, decision.rejected_lines)
 
     def transaction_end(
-        self, start: TransactionStart, end: TransactionEnd, override: list[Finding] | None
+        self,
+        start: events.TransactionStart,
+        end: events.TransactionEnd,
+        override: list[Finding] | None,
     ) -> None:
         self.writer.transaction_end(end, not end.issues)
 
@@ -138,7 +133,7 @@ class ClaimAckSink(Sink):
     def __init__(self, writer: Ack277Writer) -> None:
         self.writer = writer
 
-    def transaction_start(self, event: TransactionStart) -> None:
+    def transaction_start(self, event: events.TransactionStart) -> None:
         if event.claims:
             self.writer.begin_transaction(event.envelope)
 
@@ -146,7 +141,10 @@ class ClaimAckSink(Sink):
         self.writer.add(claim, decision)
 
     def transaction_end(
-        self, start: TransactionStart, end: TransactionEnd, override: list[Finding] | None
+        self,
+        start: events.TransactionStart,
+        end: events.TransactionEnd,
+        override: list[Finding] | None,
     ) -> None:
         if start.claims:
             self.writer.end_transaction(override)
@@ -180,12 +178,15 @@ class SyntaxAckSink(Sink):
         self.acknowledged = False  # the open group is a claim group
         self.open = False  # its 999 group is begun
 
-    def group_start(self, event: GroupStart) -> None:
+    def group_start(self, event: events.GroupStart) -> None:
         self.functional_id = event.gs.element(1)
         self.acknowledged, self.open = self.functional_id == CLAIM_GROUP, False
 
     def transaction_end(
-        self, start: TransactionStart, end: TransactionEnd, override: list[Finding] | None
+        self,
+        start: events.TransactionStart,
+        end: events.TransactionEnd,
+        override: list[Finding] | None,
     ) -> None:
         if not (start.claims and self.acknowledged):
             return
@@ -196,7 +197,7 @@ class SyntaxAckSink(Sink):
         version = st.element(3) or start.envelope.version
         self.writer.transaction(st.element(1), st.element(2), version, end.issues)
 
-    def group_end(self, event: GroupEnd) -> None:
+    def group_end(self, event: events.GroupEnd) -> None:
         if self.open:
             # AK902 is GE01 as declared when it is a number (N0 1-6), else the sets counted
             ge01 = event.ge.element(1)
@@ -227,7 +228,7 @@ class DecisionsSink(Sink):
         self.line_taxonomies = line_taxonomies
         self.spool: DecisionSpool | None = None
 
-    def transaction_start(self, event: TransactionStart) -> None:
+    def transaction_start(self, event: events.TransactionStart) -> None:
         if event.claims:
             self.spool = DecisionSpool()
 
@@ -238,7 +239,10 @@ class DecisionsSink(Sink):
         self.spool.add(decision_json(claim, decision, ruleset, taxonomies))
 
     def transaction_end(
-        self, start: TransactionStart, end: TransactionEnd, override: list[Finding] | None
+        self,
+        start: events.TransactionStart,
+        end: events.TransactionEnd,
+        override: list[Finding] | None,
     ) -> None:
         spool, self.spool = self.spool, None
         if spool is None or not start.claims:

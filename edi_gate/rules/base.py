@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from edi_gate.rules.codeset import CodeSet
 from edi_gate.rules.findings import Finding
+from edi_gate.vocabulary import STC12_MAX_LENGTH
 
 if TYPE_CHECKING:
     from edi_gate.rules.context import ClaimContext
     from edi_gate.rules.ruleset import Ruleset
     from edi_gate.x12.model import ServiceLine
 
-MAX_MESSAGE: Final = 264  # STC12 (AN 1/264)
+MAX_MESSAGE: Final = STC12_MAX_LENGTH  # STC12 (AN 1/264)
 FAMILY_MODULES: Final = (
     "privilege",
     "guidance",
