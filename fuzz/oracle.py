@@ -211,7 +211,7 @@ def check_conservation(outcome: Outcome, data: bytes, *, scope: str = "claim") -
     elif accepted:
         _fail(f"{len(accepted)} claims accepted but no filtered output written")
     if outcome.ack277 or records:
-        from edi_gate.acks.ca277_claim import reference
+        from edi_gate.acks.ca277_values import reference
 
         acked = ack277_claims(outcome.ack277) if outcome.ack277 else []
         want = [reference(r["claim"]) or "UNKNOWN" for r in records]

@@ -18,10 +18,10 @@ from edi_gate.acks.ca277_claim import (
     ClaimAck,
     Status,
     claim_ack,
-    reference,
     reject_statuses,
 )
 from edi_gate.acks.ca277_spool import PendingSet, ProviderAck, Totals
+from edi_gate.acks.ca277_values import reference
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.x12out import EnvelopeFramer, SegmentOut, amount, clean, d8, hhmm
 from edi_gate.rules.findings import Decision, Finding

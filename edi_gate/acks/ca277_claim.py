@@ -8,12 +8,12 @@ docs/compiled-build.md); ``tests/acks/test_ca277_twin.py`` checks it against ``s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Final
 
+from edi_gate.acks.ca277_values import payer_claim_control_number, reference, ymd
 from edi_gate.acks.codes import (
     CLAIM_ENTITIES,
     DEFAULT_REJECT_CATEGORY,
@@ -23,8 +23,7 @@ from edi_gate.acks.codes import (
     valid_category,
     valid_status,
 )
-from edi_gate.acks.x12out import amount, clean, code, echo, segment_text
-from edi_gate.memo import Memo
+from edi_gate.acks.x12out import amount, clean, code, segment_text
 from edi_gate.rules.findings import Decision, Finding
 from edi_gate.vocabulary import STC12_MAX_LENGTH
 from edi_gate.x12.model import Claim, ServiceLine
@@ -37,48 +36,9 @@ _STC_GAP: Final = ("",) * 7  # STC05..STC11, empty in a 2200D STC that carries a
 _LINE_STC_GAP: Final = ("",) * 6  # STC04..STC09 of a 2220D STC
 # 2220D STC02 (status effective date) is left empty: the X214 TR3 as payers implement it (NGS
 # Medicare sends `STC*A7:584**U`; stupidedi's X214 grammar marks it Not Used) against pyx12's map,
-# which requires it. The named exception tests/acks TR3_EXCEPTIONS tolerates exactly that pyx12
-# error; README "Acknowledgments" cites the evidence.
+# which requires it. The named exception TR3_EXCEPTIONS of the pyx12 validation tolerates exactly
+# that pyx12 error; README "Acknowledgments" cites the evidence.
 LINE_STC02: Final = ""
-
-
-def _strftime_ymd(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-_YMD: Final = Memo(_strftime_ymd)
-
-
-def ymd(day: date) -> str:
-    """``day.strftime('%Y%m%d')``, memoised (strftime is costly and dates repeat)."""
-    return _YMD.get(day)
-
-
-# Copied for each claim: with OpenSSL 3, hashlib.sha256() looks the algorithm up by name on every
-# call, which costs more than hashing the few bytes of a claim key.
-_SHA256: Final = hashlib.sha256()
-
-
-def payer_claim_control_number(
-    sender_id: str,
-    claim_id: str,
-    charge: Decimal,
-    start: date | None,
-    end: date | None,
-    charge_text: str | None = None,
-) -> str:
-    """REF*1K value: stable for the same claim (interchange sender, CLM01, CLM02, service dates).
-
-    The first 64 bits of SHA-256 over those fields, modulo 10**15. ``charge_text`` is
-    ``amount(charge)`` when the caller has it already."""
-    charge_text = amount(charge) if charge_text is None else charge_text
-    key = f"{sender_id.strip()}|{claim_id}|{charge_text}|{ymd(start) if start else ''}|" + (
-        ymd(end) if end else ""
-    )
-    hasher = _SHA256.copy()
-    hasher.update(key.encode("utf-8"))
-    first64 = int.from_bytes(hasher.digest()[:8], "big")
-    return "EG" + str(first64 % 10**15).zfill(15)
 
 
 # The per-claim records write their __init__ out (init=False): see docs/compiled-build.md.
@@ -293,13 +253,6 @@ def _line_texts(line: LineAck, claim_start: date, claim_end: date | None) -> lis
         texts.append(f"REF*FJ*{line.line_control}~\n")
         texts.append(segment_text("DTP", ("472", *dtp_period(start, end))))
     return texts
-
-
-def reference(value: str) -> str:
-    """A reference the 277CA returns to the submitter exactly as submitted when it is valid
-    (AN 1-50): CLM01 in 2200D TRN02 and REF*D9 (RFI 1926), BHT03 in 2200B TRN02 (RFI 1991),
-    REF*6R in 2220D REF*FJ; else cleaned ('' when nothing is left)."""
-    return echo(value, 1, 50)
 
 
 def _modifier(value: str) -> str:

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from edi_gate.acks.ca277_claim import ClaimAck, ymd
+from edi_gate.acks.ca277_claim import ClaimAck
+from edi_gate.acks.ca277_values import ymd
 from edi_gate.spool import RecordSpool
 from edi_gate.x12.model import Envelope
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from edi_gate.acks.ca277 import Ack277Writer
-from edi_gate.acks.ca277_claim import payer_claim_control_number
+from edi_gate.acks.ca277_values import payer_claim_control_number
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.rules.findings import SYNTAX_RULE, Decision, Finding
 from edi_gate.x12.model import Claim, Envelope, Party
