@@ -396,7 +396,7 @@ def test_a_large_set_is_spooled_to_disk_and_replayed_in_order(override: bool) ->
     from edi_gate.acks import ca277_spool
 
     env = envelope()
-    count = 6000
+    count = 7500
     out = io.BytesIO()
     writer = Ack277Writer(out, control=ControlNumbers(), now=NOW)
     writer.begin_transaction(env)
