@@ -10,10 +10,11 @@ by the limit whatever the size of the set.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Final
+from collections.abc import Callable, Iterator
+from typing import IO, Final, Generic, TypeVar
 
 COPY_BLOCK: Final = 1 << 20
+T = TypeVar("T")
 
 
 class Spool:
@@ -73,62 +74,83 @@ class Spool:
             self._file = None
 
 
-class RecordSpool:
-    """Records (byte strings) written in order and read back one by one: what a writer must hold
-    until a set ends, whatever its content. Up to ``limit`` bytes they are kept as they came (read
-    back without a copy); past it they go to a temporary file, each behind a 4-byte length,
-    written in batches of about ``limit`` bytes (a write per record cost more than the record)."""
+class RecordSpool(Generic[T]):
+    """Records written in order and read back once, in order: what a writer must hold until a
+    set ends, whatever its content.
 
-    def __init__(self, limit: int) -> None:
+    Up to ``limit`` bytes (each record's size as the caller estimates it, objects included) the
+    records are kept as they came and read back as they are: no encoding, no copy. Past it, the
+    held records are packed (``pack``: a record to bytes, ``unpack`` back) into one batch, each
+    behind a 4-byte length, and written to a temporary file with one write; a write or an
+    encoding per record cost more than the record. Memory stays bounded by ``limit``.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        pack: Callable[[T], bytes],
+        unpack: Callable[[bytes], T],
+    ) -> None:
         self.limit = limit
-        self.size = 0  # bytes appended so far
         self.count = 0
-        self._records: list[bytes] = []  # not yet on disk
-        self._held = 0  # their bytes
+        self._pack = pack
+        self._unpack = unpack
+        self._held: list[T] = []  # not yet on disk
+        self._held_bytes = 0  # their estimated size
         self._file: IO[bytes] | None = None
 
     @property
     def on_disk(self) -> bool:
         return self._file is not None
 
-    def append(self, record: bytes) -> None:
+    def append(self, record: T, size: int) -> None:
+        """Hold ``record``, of about ``size`` bytes in memory."""
         self.count += 1
-        self.size += len(record)
-        self._records.append(record)
-        self._held += len(record)
-        if self._held > self.limit:
+        self._held.append(record)
+        self._held_bytes += size
+        if self._held_bytes > self.limit:
             self._spill()
 
     def _spill(self) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        pack = self._pack
         framed: list[bytes] = []
-        for record in self._records:
-            framed.append(len(record).to_bytes(4, "big"))
-            framed.append(record)
+        for record in self._held:
+            data = pack(record)
+            framed.append(len(data).to_bytes(4, "big"))
+            framed.append(data)
         self._file.write(b"".join(framed))
-        self._records, self._held = [], 0
+        self._held, self._held_bytes = [], 0
 
-    def records(self) -> Iterator[bytes]:
+    def records(self) -> Iterator[T]:
+        """Every record appended, in order (once: the spool is closed after)."""
         if self._file is None:
-            yield from self._records
+            yield from self._held
             return
         self._spill()
-        self._file.seek(0)
-        buf = b""
-        while block := self._file.read(COPY_BLOCK):
-            buf += block
-            pos = 0
-            while pos + 4 <= len(buf):
-                end = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
-                if end > len(buf):
-                    break
-                yield buf[pos + 4 : end]
-                pos = end
-            buf = buf[pos:]
+        unpack = self._unpack
+        for data in _frames(self._file):
+            yield unpack(data)
 
     def close(self) -> None:
-        self._records, self._held = [], 0
+        self._held, self._held_bytes = [], 0
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _frames(file: IO[bytes]) -> Iterator[bytes]:
+    """The length-framed records of ``file``, from its start."""
+    file.seek(0)
+    buf = b""
+    while block := file.read(COPY_BLOCK):
+        buf += block
+        pos = 0
+        while pos + 4 <= len(buf):
+            end = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
+            if end > len(buf):
+                break
+            yield buf[pos + 4 : end]
+            pos = end
+        buf = buf[pos:]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from edi_gate.pipeline.filter import FilterRun, Summary
+from edi_gate.pipeline.sinks import output_sinks
 from edi_gate.rules.findings import Finding
 from edi_gate.x12.errors import X12Error
 from edi_gate.x12.loops import EventReader, GroupEnd, InterchangeEnd, TransactionEnd, is_837p
@@ -106,16 +107,10 @@ def run_pipeline(
     def keep(claim, _decision) -> None:
         raw[claim.ordinal] = b"".join(seg.raw + seg.delimiters.segment for seg in claim.segments)
 
-    run = FilterRun(
-        engine,
-        scope=scope,
-        out=out,
-        decisions=decisions,
-        acks=ca277,
-        ack999=ack999,
-        on_claim=keep,
-        chunk_size=chunk_size,
+    sinks = output_sinks(
+        engine, out=out, decisions=decisions, acks=ca277, ack999=ack999, on_claim=keep
     )
+    run = FilterRun(engine, scope=scope, sinks=sinks, chunk_size=chunk_size)
     try:
         summary = run.run(io.BytesIO(data), "fuzz.837")
     except X12Error as error:
@@ -216,7 +211,7 @@ def check_conservation(outcome: Outcome, data: bytes, *, scope: str = "claim") -
     elif accepted:
         _fail(f"{len(accepted)} claims accepted but no filtered output written")
     if outcome.ack277 or records:
-        from edi_gate.acks.ca277 import reference
+        from edi_gate.acks.ca277_values import reference
 
         acked = ack277_claims(outcome.ack277) if outcome.ack277 else []
         want = [reference(r["claim"]) or "UNKNOWN" for r in records]

@@ -19,6 +19,7 @@ from edi_gate.acks.codes import ISA_ID_QUALIFIERS
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.memo import Memo
 from edi_gate.x12.model import Envelope
+from edi_gate.x12.writer import format_amount
 
 ELEMENT: Final = "*"
 COMPONENT: Final = ":"
@@ -117,24 +118,16 @@ USAGE: Final = ("P", "T")  # ISA15
 
 
 def amount(value: Decimal | int | float | str | None) -> str:
-    """An X12 R (decimal) value: no exponent, no trailing zeros ('150.00' -> '150')."""
+    """An X12 R (decimal) value (edi_gate.x12.writer.format_amount), from whatever a caller
+    has: Decimals are memoised, None or '' is 0."""
     if type(value) is Decimal:
         return _DECIMAL_AMOUNTS.get(value)  # charges repeat: a fee schedule has few amounts
     if value is None or value == "":
         return "0"
-    return _amount_text(Decimal(str(value)))
+    return format_amount(Decimal(str(value)))
 
 
-def _amount_text(value: Decimal) -> str:
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("", "-", "-0"):
-        text = "0"
-    return text
-
-
-_DECIMAL_AMOUNTS: Final = Memo(_amount_text)
+_DECIMAL_AMOUNTS: Final = Memo(format_amount)
 
 
 def d8(moment: datetime) -> str:

@@ -31,7 +31,7 @@ def ack_command(
     run: RunContext, input_path: str, decisions: Path, output: str, control_state: Path | None
 ) -> None:
     """Build the 277CA for INPUT from a decisions file (for replays)."""
-    from edi_gate.acks.ca277 import build_277_from_decisions
+    from edi_gate.acks.rebuild import build_277_from_decisions
     from edi_gate.pipeline.outputs import OutputSet
     from edi_gate.pipeline.run import FilterTargets
 

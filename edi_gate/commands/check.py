@@ -10,24 +10,8 @@ from edi_gate import logs
 from edi_gate.commands.context import RunContext, close_input, filter_totals, open_input
 from edi_gate.commands.exits import DataFailure
 from edi_gate.commands.options import DECIDING, run_options
+from edi_gate.decisions.record import table_lines
 from edi_gate.errors import X12Error
-
-
-def decision_table_lines(record: dict) -> list[str]:
-    """One decision as an analyst reads it: the claim, its lines' codes, then its findings.
-    A line removed from an accepted claim (``--scope line``) is marked ``[removed]``."""
-    accepted = record["decision"] == "accepted"
-    codes = ", ".join(
-        f"{ln['line']}:{ln['procedure']}"
-        + "".join(f"-{m}" for m in ln["modifiers"])
-        + (" [removed]" if accepted and ln["decision"] == "rejected" else "")
-        for ln in record["lines"]
-    )
-    lines = [f"{record['claim']:<20} {record['decision']:<9} {codes}"]
-    for finding in record["findings"]:
-        where = f"line {finding['line']}" if finding["line"] is not None else "claim"
-        lines.append(f"    {finding['rule']:<10} {where:<8} {finding['message']}")
-    return lines
 
 
 class DecisionTable:
@@ -44,7 +28,7 @@ class DecisionTable:
         for raw in text.splitlines():
             record = json.loads(raw)
             self.not_evaluated += not_evaluated(record)
-            for line in [raw] if self.output_format == "json" else decision_table_lines(record):
+            for line in [raw] if self.output_format == "json" else table_lines(record):
                 click.echo(line)
 
 

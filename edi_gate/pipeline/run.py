@@ -14,15 +14,10 @@ from edi_gate.acks.ca277 import Ack277Writer
 from edi_gate.acks.state import ControlNumbers
 from edi_gate.acks.ta1 import write_ta1
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import (
-    REFUSED_WITH_FILE_NOTE,
-    FilterRun,
-    InterchangeLog,
-    RuleEngine,
-    Summary,
-    prescan,
-)
+from edi_gate.pipeline.filter import FilterRun, RuleEngine, Summary
+from edi_gate.pipeline.interchanges import REFUSED_WITH_FILE_NOTE, InterchangeLog, prescan
 from edi_gate.pipeline.outputs import OutputSet
+from edi_gate.pipeline.sinks import Sink, output_sinks
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
 from edi_gate.state.store import StateStore
@@ -101,23 +96,11 @@ def run_filter_file(
             log.close()
             log = InterchangeLog()
             source.seek(0)
-        out = outputs.binary(targets.output) if targets.output else None
-        decisions = outputs.text(targets.decisions) if targets.decisions else None
-        control = ca277 = ack999 = None
-        if targets.acks or targets.ack999:
-            control = targets.control_numbers()
-        if targets.acks:
-            ca277 = Ack277Writer(outputs.binary(targets.acks), control=control, now=now)
-        if targets.ack999:
-            ack_stream = outputs.binary(targets.ack999)
-            ack999 = Ack999Writer(ack_stream, control=control, now=now)
+        sinks, answers = _open_outputs(outputs, targets, engine, now)
         run = FilterRun(
             engine,
             scope=scope,
-            out=out,
-            decisions=decisions,
-            acks=ca277,
-            ack999=ack999,
+            sinks=sinks,
             rejected_interchanges=rejected_interchanges,
             admit=admit_with(record) if record is not None else None,
             require_ruleset=require_ruleset,
@@ -126,21 +109,8 @@ def run_filter_file(
             limits=limits,
         )
         summary = run.run(source, name)
-        if ack999 is not None:
-            # Trailers that disagreed with their ISA: a TA1 "accepted with errors" for each.
-            for isa, issues in run.interchange_issues:
-                for issue in issues:
-                    write_ta1(ack_stream, isa, note=issue.code, control=control, now=now)
-            # Interchanges seen before: rejected, "duplicate interchange control number".
-            for refused in run.refused:
-                write_ta1(
-                    ack_stream,
-                    refused.isa,
-                    note=DUPLICATE_NOTE,
-                    ack_code="R",
-                    control=control,
-                    now=now,
-                )
+        if answers is not None:
+            answers.write(run)
     except X12Error as error:
         _release(record, claims)
         outputs.abort()
@@ -166,6 +136,50 @@ def run_filter_file(
     if claims is not None:
         claims.record.commit()
     return summary
+
+
+@dataclass
+class _InterchangeAnswers:
+    """The TA1s a run's 999 output gets after the run, for the interchanges themselves."""
+
+    stream: BinaryIO
+    control: ControlNumbers
+    now: datetime
+
+    def write(self, run: FilterRun) -> None:
+        # Trailers that disagreed with their ISA: a TA1 "accepted with errors" for each.
+        for isa, issues in run.interchange_issues:
+            for issue in issues:
+                write_ta1(self.stream, isa, note=issue.code, control=self.control, now=self.now)
+        # Interchanges seen before: rejected, "duplicate interchange control number".
+        for refused in run.refused:
+            write_ta1(
+                self.stream,
+                refused.isa,
+                note=DUPLICATE_NOTE,
+                ack_code="R",
+                control=self.control,
+                now=self.now,
+            )
+
+
+def _open_outputs(
+    outputs: OutputSet, targets: FilterTargets, engine: RuleEngine, now: datetime
+) -> tuple[list[Sink], _InterchangeAnswers | None]:
+    """The run's sinks, writing into ``outputs``, and the TA1s to add to its 999 output."""
+    out = outputs.binary(targets.output) if targets.output else None
+    decisions = outputs.text(targets.decisions) if targets.decisions else None
+    ca277 = ack999 = answers = None
+    if targets.acks or targets.ack999:
+        control = targets.control_numbers()
+        if targets.acks:
+            ca277 = Ack277Writer(outputs.binary(targets.acks), control=control, now=now)
+        if targets.ack999:
+            ack_stream = outputs.binary(targets.ack999)
+            ack999 = Ack999Writer(ack_stream, control=control, now=now)
+            answers = _InterchangeAnswers(ack_stream, control, now)
+    sinks = output_sinks(engine, out=out, acks=ca277, ack999=ack999, decisions=decisions)
+    return sinks, answers
 
 
 def _release(record: InterchangeRecord | None, claims: DuplicateClaims | None) -> None:

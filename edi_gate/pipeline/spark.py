@@ -75,25 +75,9 @@ def decide_unit(unit: WorkUnit, settings: UnitSettings) -> tuple[UnitResult, byt
 
 def decision_rows(blob: bytes) -> list[tuple[Any, ...]]:
     """Parquet rows for JSON Lines decisions (positions already file-relative)."""
-    rows = []
-    for line in blob.splitlines():
-        record = json.loads(line)
-        rows.append(
-            (
-                record["source"],
-                int(record["position"]),
-                record["claim"],
-                record["decision"],
-                record["interchange"],
-                record["group"],
-                record["transaction"],
-                record["service_date"],
-                record["billing_npi"],
-                sorted({f["rule"] for f in record["findings"]}),
-                line.decode("utf-8"),
-            )
-        )
-    return rows
+    from edi_gate.decisions.record import parquet_row
+
+    return [parquet_row(json.loads(line), line.decode("utf-8")) for line in blob.splitlines()]
 
 
 def _change_rows(blob: bytes) -> list[tuple[str, int, str]]:

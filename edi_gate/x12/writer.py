@@ -35,11 +35,15 @@ LEVEL_ORDER: Final = (HL_BILLING, HL_SUBSCRIBER, HL_PATIENT)
 
 
 def format_amount(amount: Decimal) -> str:
-    """An X12 R-type amount: no exponent, no trailing zeros after the point."""
+    """An X12 R-type amount: no exponent, no trailing zeros after the point ('150.00' -> '150'),
+    and zero unsigned ('-0.00' -> '0': the minus sign marks a negative value, and zero is none).
+    The one formatter of amounts: the filtered 837's CLM02 and every acknowledgment's."""
     text = format(amount, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    if text in ("", "-", "-0"):
+        return "0"
+    return text
 
 
 def _encode(value: str) -> bytes:
@@ -78,7 +82,6 @@ class FilteredWriter:
     def __init__(self, out: BinaryIO) -> None:
         self.out = out
         self.bytes_written = 0
-        self.claims_written = 0
         self._pending_isa: Segment | None = None
         self._pending_gs: Segment | None = None
         self._isa_written = False
@@ -252,7 +255,6 @@ class FilteredWriter:
             parts = [seg.raw for seg in segments]
         assert self._spool is not None
         self._spool.add(terminator.join(parts) + terminator, len(parts))
-        self.claims_written += 1
 
     @staticmethod
     def _line_scoped(claim: Claim, rejected_lines: frozenset[int]) -> list[bytes]:

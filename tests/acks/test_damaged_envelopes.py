@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from edi_gate.acks.ack999 import _digits, _set_control
-from edi_gate.acks.ca277 import reference
+from edi_gate.acks.ca277_values import reference
 from edi_gate.errors import X12Error
 from edi_gate.pipeline.run import FilterTargets, run_filter_file
 from tests.helpers import RejectClaims, count_clm

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from edi_gate.acks.ca277 import build_277_from_decisions, decision_from_record
+from edi_gate.acks.rebuild import build_277_from_decisions
 from edi_gate.acks.state import ControlNumbers
+from edi_gate.decisions.record import decision_from_record
 from edi_gate.errors import ConfigError
 from tests.helpers import FIXTURES
 

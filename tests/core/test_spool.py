@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edi_gate.pipeline.filter import _DecisionSpool
+from edi_gate.decisions.writer import DecisionSpool
 from edi_gate.spool import COPY_BLOCK, Spool
 
 pieces = st.lists(st.binary(max_size=300), max_size=60)
@@ -60,7 +60,7 @@ def test_memory_blocks_are_joined_to_about_copy_block() -> None:
 def test_decision_lines_come_back_whole(limit: int) -> None:
     """A decisions sink may read whole lines: every text handed on ends at a line end, in memory
     and after the spool went to disk (where blocks cut lines anywhere)."""
-    spool = _DecisionSpool(limit)
+    spool = DecisionSpool(limit)
     records = [{"claim": f"C{i}", "note": "y" * (i % 37)} for i in range(200)]
     for record in records:
         spool.add(json.dumps(record))
@@ -76,9 +76,9 @@ def test_records_come_back_whole_from_memory_or_disk(limit):
     from edi_gate.spool import RecordSpool
 
     records = [b"", b"x" * 5000, bytes(range(256)) * 9, b"\x1e\x1f~\n"] * 300
-    spool = RecordSpool(limit)
+    spool = RecordSpool(limit, bytes, bytes)
     for record in records:
-        spool.append(record)
+        spool.append(record, len(record))
     assert spool.on_disk == (limit == 100) and spool.count == len(records)
     assert list(spool.records()) == records
     spool.close()

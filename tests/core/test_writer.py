@@ -179,3 +179,28 @@ def test_a_set_of_claimless_levels_is_spooled_and_passes_as_it_came():
     whole = io.BytesIO()
     FilterRun(RejectClaims(set()), out=whole).run(io.BytesIO(data), "levels.837")
     assert whole.getvalue() == data
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("150.00", "150"),
+        ("150.50", "150.5"),
+        ("-12.50", "-12.5"),
+        ("1E+2", "100"),
+        ("0.000", "0"),
+        ("-0.00", "0"),  # X12 R: the minus sign marks a negative value; zero has none
+        ("-0", "0"),
+        ("0.01", "0.01"),
+    ],
+)
+def test_one_amount_formatter_for_every_output(value: str, text: str) -> None:
+    """The filtered 837's re-summed CLM02 and the acknowledgments' amounts share one formatter
+    (they disagreed on -0.00: the writer said '-0')."""
+    from decimal import Decimal
+
+    from edi_gate.acks.x12out import amount
+    from edi_gate.x12.writer import format_amount
+
+    assert format_amount(Decimal(value)) == text
+    assert amount(Decimal(value)) == amount(value) == text

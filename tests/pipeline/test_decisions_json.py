@@ -1,5 +1,6 @@
-"""The --decisions line is written field by field (filter.decision_json) for speed: it must be
-exactly what json.dumps makes of the documented record, for every claim and any text."""
+"""The --decisions line is written field by field (edi_gate.decisions.writer.decision_json) for
+speed: it must be exactly what json.dumps makes of the documented record, for every claim and any
+text; the typed record (edi_gate.decisions.record.decision_record) is that record."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.generate import generate
+from edi_gate.decisions.record import decision_record
+from edi_gate.decisions.writer import _json_text, decision_json
 from edi_gate.errors import X12Error
-from edi_gate.pipeline.filter import _json_text, decision_json
 from edi_gate.rules.engine import Engine, decide
 from edi_gate.x12.loops import EventReader
 from edi_gate.x12.model import Claim
@@ -141,6 +143,7 @@ def test_every_claim_matches_json_dumps(inputs, scope: str, corpus: bool) -> Non
             sources.update(t.source for t in taxonomies)
             assert line == json.dumps(expected, separators=(",", ":"))
             assert json.loads(line) == expected
+            assert decision_record(claim, decision, ruleset, taxonomies) == expected
             seen += 1
             rejected += not decision.accepted
             partial += bool(decision.accepted and decision.rejected_lines)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from edi_gate.decisions.record import change as decision_change
+from edi_gate.decisions.record import is_syntax_rejection, with_decision
 from edi_gate.pipeline.filter import RuleEngine, decide_claim
 from edi_gate.pipeline.replay.statistics import Stats
 from edi_gate.rules.findings import SYNTAX_RULE, Decision
@@ -37,47 +39,6 @@ class PairEngine:
         return self.a.line_taxonomies(claim)  # type: ignore[attr-defined]
 
 
-def rebuild(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
-    """Ruleset B's record for a claim, from ruleset A's record and B's decision."""
-    other = dict(record)
-    other["decision"] = decision.label
-    other["findings"] = [f.as_dict() for f in decision.findings]
-    other["lines"] = [
-        dict(
-            line,
-            decision="rejected"
-            if not decision.accepted or line["line"] in decision.rejected_lines
-            else "accepted",
-        )
-        for line in record["lines"]
-    ]
-    return other
-
-
-def change_between(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
-    """The change line for one claim judged by A then B, or None when they agree."""
-    lines_a = [ln["line"] for ln in a["lines"] if ln["decision"] == "rejected"]
-    lines_b = [ln["line"] for ln in b["lines"] if ln["decision"] == "rejected"]
-    if a["decision"] == b["decision"] and lines_a == lines_b:
-        return None
-    rules_a = sorted({f["rule"] for f in a["findings"]})
-    rules_b = sorted({f["rule"] for f in b["findings"]})
-    return {
-        "source": a["source"],
-        "position": a["position"],
-        "claim": a["claim"],
-        "service_date": a["service_date"],
-        "a": a["decision"],
-        "b": b["decision"],
-        "rejected_lines_a": lines_a,
-        "rejected_lines_b": lines_b,
-        "rules_added": [r for r in rules_b if r not in rules_a],
-        "rules_removed": [r for r in rules_a if r not in rules_b],
-        "findings_a": a["findings"],
-        "findings_b": b["findings"],
-    }
-
-
 class Comparison:
     """Ruleset B's side of one unit: its tallies, and the changes from A's records."""
 
@@ -91,10 +52,10 @@ class Comparison:
         """Count B's record for A's ``record``; return the change line when they differ."""
         # Popped as used: B's decisions are held only until their claim's record goes by.
         decision_b = self.pair.b_decisions.pop(record["position"], None)
-        syntax = any(f["rule"] == SYNTAX_RULE for f in record["findings"])
-        other = record if syntax else rebuild(record, decision_b)  # type: ignore[arg-type]
+        syntax = is_syntax_rejection(record, SYNTAX_RULE)  # B's rules never saw the claim
+        other = record if syntax else with_decision(record, decision_b)  # type: ignore[arg-type]
         self.stats.add(other)
-        change = change_between(record, other)
+        change = decision_change(record, other)
         if change is None:
             return None
         self.stats.compare.add(record, other)
