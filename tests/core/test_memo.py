@@ -7,8 +7,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edi_gate.acks.x12out import _amount_text, amount
+from edi_gate.acks.x12out import amount
 from edi_gate.memo import Memo
+from edi_gate.x12.writer import format_amount
 
 
 def test_remembers_up_to_the_limit_then_computes() -> None:
@@ -33,8 +34,8 @@ def test_amount_memo_agrees_with_formatting(value: Decimal) -> None:
     """Equal Decimals share an entry (150 == 150.00): the text must not depend on which came
     first, so both orders are checked against the formatter."""
     for variant in (value, value.quantize(Decimal("0.0001")), value.normalize()):
-        assert amount(variant) == _amount_text(variant)
-        assert amount(str(variant)) == _amount_text(variant)
+        assert amount(variant) == format_amount(variant)
+        assert amount(str(variant)) == format_amount(variant)
 
 
 def test_amount_of_missing_values_is_zero() -> None:
