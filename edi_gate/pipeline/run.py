@@ -21,6 +21,7 @@ from edi_gate.pipeline.sinks import Sink, output_sinks
 from edi_gate.state.control import SharedControlNumbers
 from edi_gate.state.record import ClaimRecord, DuplicateClaims, InterchangeRecord, admit_with
 from edi_gate.state.store import StateStore
+from edi_gate.vocabulary import RejectPolicy
 from edi_gate.x12.loops import Limits
 
 # TA105 note 025: "Duplicate Interchange Control Number" (X12 element I18).
@@ -90,7 +91,7 @@ def run_filter_file(
     rejected_interchanges: dict[int, str] = {}
     log = InterchangeLog()  # the interchanges read by the pass under way, for TA1s on refusal
     try:
-        if reject == "interchange":
+        if reject == RejectPolicy.INTERCHANGE:
             source = _seekable(source)
             rejected_interchanges = prescan(source, name, limits, log=log)
             log.close()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from edi_gate.directory.lookup import NOT_FOUND, Period, ProviderDirectory, Resolution
 from edi_gate.rules.roster import Roster
+from edi_gate.vocabulary import ENTITY_BILLING_PROVIDER, ENTITY_RENDERING_PROVIDER
 from edi_gate.x12.grammar import LOOP_2000A, LOOP_2310B, LOOP_2420A
 
 if TYPE_CHECKING:
@@ -103,7 +104,11 @@ class ClaimContext:
     # -- providers ------------------------------------------------------------------------
     def entity(self, line: ServiceLine) -> str:
         """82 when a rendering loop supplied the line's provider, 85 when it is the billing one."""
-        return "85" if line.rendering.loop == LOOP_2000A else "82"
+        return (
+            ENTITY_BILLING_PROVIDER
+            if line.rendering.loop == LOOP_2000A
+            else ENTITY_RENDERING_PROVIDER
+        )
 
     def taxonomies(self, line: ServiceLine) -> Resolution:
         """Every taxonomy the line's rendering provider holds on its date, and where they came

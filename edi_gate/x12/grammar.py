@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from edi_gate.vocabulary import ENTITY_RENDERING_PROVIDER
+from edi_gate.vocabulary import ENTITY_BILLING_PROVIDER, ENTITY_RENDERING_PROVIDER
 
 # -- Loop ids (X222A1) ---------------------------------------------------------------------------
 LOOP_1000A: Final = "1000A"  # submitter name
@@ -89,7 +89,7 @@ def name_loop(names: tuple[tuple[bytes, str], ...], entity: bytes) -> str | None
 # -- Name loops: NM101 entity code -> loop, in the set header and in the HL levels ----------------
 HEADER_NAMES: Final = ((b"41", LOOP_1000A), (b"40", LOOP_1000B))
 LEVEL_NAMES: Final = (
-    (b"85", LOOP_2010AA),
+    (ENTITY_BILLING_PROVIDER.encode(), LOOP_2010AA),
     (b"IL", LOOP_2010BA),
     (b"PR", LOOP_2010BB),
     (b"QC", LOOP_2010CA),
